@@ -1,0 +1,1 @@
+namespace Functional.WebRtc; public static class Placeholder {}
