@@ -28,7 +28,7 @@ public class SimNetworkTests
         var first = Run(7);
         Assert.Equal(first, Run(7));
         Assert.InRange(first.Count, 100, 180);
-        Assert.Contains(first.Zip(first.Skip(1)), p => p.First.Item2 > p.Second.Item2); // some reordering
+        Assert.Contains(first.Zip(first.Skip(1)), p => p.Item1.Item2 > p.Item2.Item2); // some reordering
     }
 
     [Fact]
