@@ -1,1 +1,0 @@
-namespace Functional.WebRtc; public static class Placeholder {}
