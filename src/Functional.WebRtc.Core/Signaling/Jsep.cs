@@ -1,0 +1,315 @@
+using System.Globalization;
+using Functional.WebRtc.Core.PeerConnection;
+using Functional.WebRtc.Core.Sdp;
+using LanguageExt;
+using static LanguageExt.Prelude;
+
+namespace Functional.WebRtc.Core.Signaling;
+
+/// <summary>What JSEP needs to know of our side when writing an offer or answer.</summary>
+public sealed record LocalParameters(IceCredentials Ice, Arr<string> Fingerprints, string Setup, PeerConfig Config);
+
+/// <summary>
+/// Offer and answer generation (RFC 8829 sections 5.2 and 5.3) as pure functions from transceivers, data-channel
+/// presence and the previous descriptions to an SDP model.
+/// </summary>
+public static class Jsep
+{
+    public const string RtpProtocol = "UDP/TLS/RTP/SAVPF";
+    public const string SctpProtocol = "UDP/DTLS/SCTP";
+    public const string SctpFormat = "webrtc-datachannel";
+
+    /// <summary>
+    /// JSEP 5.2.1/5.2.2: one m-section per transceiver and one for data channels. Sections already negotiated keep their
+    /// place and mid; a rejected section may be recycled by a new transceiver; new ones are appended.
+    /// Returns the offer and the transceivers with the mids the offer gave them.
+    /// </summary>
+    public static (SdpDescription Offer, Arr<Transceiver> Transceivers) CreateOffer(
+        LocalParameters local, Arr<Transceiver> transceivers, bool dataChannels, Option<SdpDescription> previous,
+        ulong sessionId, ulong sessionVersion)
+    {
+        var sections = new List<MediaDescription>();
+        var txs = transceivers.ToList();
+        var usedMids = new System.Collections.Generic.HashSet<string>(txs.SelectMany(t => t.Mid.ToSeq()));
+        var dataMid = previous.Bind(p => p.Media.Find(IsData).Bind(m => Mid(m)));
+        var nextMid = 0;
+        string NewMid()
+        {
+            while (usedMids.Contains(nextMid.ToString(CultureInfo.InvariantCulture))) nextMid++;
+            var mid = nextMid.ToString(CultureInfo.InvariantCulture);
+            usedMids.Add(mid);
+            return mid;
+        }
+        foreach (var m in previous.Map(p => p.Media).IfNone(Arr<MediaDescription>.Empty))
+            foreach (var mid in Mid(m)) usedMids.Add(mid);
+
+        Option<int> NextUnassociated() =>
+            txs.FindIndex(t => t.Mid.IsNone && !t.Stopped) is var i and >= 0 ? Some(i) : None;
+
+        foreach (var m in previous.Map(p => p.Media).IfNone(Arr<MediaDescription>.Empty))
+        {
+            var mid = Mid(m);
+            if (IsData(m)) { sections.Add(DataSection(local, mid.IfNone("0"))); continue; }
+            var index = txs.FindIndex(t => t.Mid == mid);
+            if (index >= 0 && !txs[index].Stopped) { sections.Add(MediaSection(local, txs[index])); continue; }
+            // A stopped or gone transceiver's section stays rejected unless a new transceiver recycles it (JSEP 5.2.2).
+            var recycle = m.Port == 0 ? NextUnassociated() : None;
+            if (recycle.IsSome)
+            {
+                var i = (int)recycle;
+                txs[i] = txs[i] with { Mid = NewMid() };
+                sections.Add(MediaSection(local, txs[i]));
+            }
+            else sections.Add(Rejected(m));
+        }
+        for (var i = 0; i < txs.Count; i++)
+        {
+            if (txs[i].Mid.IsSome || txs[i].Stopped) continue;
+            txs[i] = txs[i] with { Mid = NewMid() };
+            sections.Add(MediaSection(local, txs[i]));
+        }
+        if (dataChannels && dataMid.IsNone) sections.Add(DataSection(local, NewMid()));
+
+        var offer = Session(sessionId, sessionVersion, sections);
+        return (offer, txs.ToArr());
+    }
+
+    /// <summary>
+    /// JSEP 5.3.1: an answer with the offer's m-sections in the offer's order; codecs intersected with ours keeping the
+    /// offer's payload types and order; sections we cannot accept answered with port 0.
+    /// </summary>
+    public static SdpDescription CreateAnswer(LocalParameters local, SdpDescription offer, Arr<Transceiver> transceivers,
+        ulong sessionId, ulong sessionVersion)
+    {
+        var sections = new List<MediaDescription>();
+        foreach (var m in offer.Media)
+        {
+            var mid = Mid(m);
+            if (m.Port == 0) { sections.Add(Rejected(m)); continue; }
+            if (IsData(m)) { sections.Add(DataSection(local, mid.IfNone("0"), m)); continue; }
+            var tx = transceivers.Find(t => t.Mid == mid && !t.Stopped);
+            var answered = tx.Bind(t => AnswerMediaSection(local, t, m));
+            sections.Add(answered.IfNone(() => Rejected(m)));
+        }
+        var accepted = sections.Where(s => s.Port != 0).SelectMany(s => Mid(s).ToSeq()).ToList();
+        var offeredBundle = BundleGroup(offer);
+        var bundle = offeredBundle.Map(g => g.Filter(accepted.Contains));
+        return Session(sessionId, sessionVersion, sections, bundle.IfNone(Seq<string>()).ToArr());
+    }
+
+    private static SdpDescription Session(ulong sessionId, ulong sessionVersion, List<MediaDescription> sections, Arr<string>? bundle = null)
+    {
+        var mids = bundle ?? sections.Where(s => s.Port != 0).SelectMany(s => Mid(s).ToSeq()).ToArr();
+        var attributes = new List<SdpAttribute>();
+        if (mids.Count > 0) attributes.Add(new SdpAttribute("group", "BUNDLE " + string.Join(' ', mids)));
+        attributes.Add(new SdpAttribute("extmap-allow-mixed"));
+        attributes.Add(new SdpAttribute("msid-semantic", " WMS *"));
+        return new SdpDescription
+        {
+            Origin = new Origin("-", sessionId, sessionVersion, "IN", "IP4", "127.0.0.1"),
+            SessionName = "-",
+            Attributes = attributes.ToArr(),
+            Media = sections.ToArr(),
+        };
+    }
+
+    private static List<SdpAttribute> TransportAttributes(LocalParameters local, string mid)
+    {
+        var a = new List<SdpAttribute>
+        {
+            new("ice-ufrag", local.Ice.Ufrag),
+            new("ice-pwd", local.Ice.Pwd),
+            new("ice-options", "trickle"),
+        };
+        foreach (var f in local.Fingerprints) a.Add(new SdpAttribute("fingerprint", f));
+        a.Add(new SdpAttribute("setup", local.Setup));
+        a.Add(new SdpAttribute("mid", mid));
+        return a;
+    }
+
+    private static MediaDescription DataSection(LocalParameters local, string mid, MediaDescription? offered = null)
+    {
+        var attributes = TransportAttributes(local, mid);
+        var protocol = offered?.Protocol.ToString() ?? SctpProtocol;
+        var formats = offered?.Formats ?? Arr.create<SdpText>(SctpFormat);
+        if (protocol == SctpProtocol || offered is null)
+        {
+            attributes.Add(new SdpAttribute("sctp-port", local.Config.SctpPort.ToString(CultureInfo.InvariantCulture)));
+            attributes.Add(new SdpAttribute("max-message-size", local.Config.MaxMessageSize.ToString(CultureInfo.InvariantCulture)));
+        }
+        else
+        {
+            // The legacy "DTLS/SCTP 5000" form (draft-ietf-mmusic-sctp-sdp-05) with a=sctpmap.
+            attributes.Add(new SdpAttribute("sctpmap", $"{local.Config.SctpPort} webrtc-datachannel 1024"));
+        }
+        return new MediaDescription("application", 9, protocol, formats)
+        {
+            Connection = ConnectionData.Unspecified,
+            Attributes = attributes.ToArr(),
+        };
+    }
+
+    private static MediaDescription Rejected(MediaDescription m) =>
+        new MediaDescription(m.Media, 0, m.Protocol, m.Formats)
+        {
+            Connection = ConnectionData.Unspecified,
+            Attributes = Mid(m).Map(mid => Arr.create(new SdpAttribute("mid", mid))).IfNone(Arr<SdpAttribute>.Empty),
+        };
+
+    private static MediaDescription MediaSection(LocalParameters local, Transceiver t)
+    {
+        var codecs = local.Config.Media.CodecsFor(t.Kind);
+        var extensions = local.Config.Media.ExtensionsFor(t.Kind).Map(h => (h.Id, h.Uri));
+        return RtpSection(local, t, codecs, extensions, t.Direction);
+    }
+
+    private static Option<MediaDescription> AnswerMediaSection(LocalParameters local, Transceiver t, MediaDescription offered)
+    {
+        var kind = KindOf(offered);
+        if (kind != t.Kind || !offered.Protocol.Span.Contains("RTP/", StringComparison.Ordinal)) return None;
+        var engine = local.Config.Media;
+        var offeredCodecs = Codecs(offered, kind);
+        var accepted = new List<RtpCodec>();
+        foreach (var c in offeredCodecs.Where(c => !c.IsRtx))
+            foreach (var ours in engine.Match(kind, c.Name, c.ClockRate, c.Channels, c.Fmtp))
+                accepted.Add(c with { Feedback = c.Feedback.Filter(f => ours.Feedback.Contains(f)) });
+        if (accepted.Count == 0) return None;
+        var acceptedPts = accepted.Select(c => (int)c.PayloadType).ToHashSet();
+        foreach (var rtx in offeredCodecs.Where(c => c.IsRtx && c.Apt.Exists(acceptedPts.Contains)))
+            accepted.Add(rtx);
+        // Keep the offer's order of payload types.
+        var order = offered.Formats.Map(f => f.ToString()).ToList();
+        accepted.Sort((a, b) => order.IndexOf(a.PayloadType.ToString(CultureInfo.InvariantCulture))
+            .CompareTo(order.IndexOf(b.PayloadType.ToString(CultureInfo.InvariantCulture))));
+        var ourUris = engine.ExtensionsFor(kind).Map(h => h.Uri).ToHashSet();
+        var extensions = Extmaps(offered).Filter(e => ourUris.Contains(e.Uri));
+        var direction = t.Direction.AnswerTo(DirectionOf(offered));
+        return RtpSection(local, t, accepted.ToArr(), extensions, direction);
+    }
+
+    private static MediaDescription RtpSection(LocalParameters local, Transceiver t, Arr<RtpCodec> codecs,
+        Arr<(int Id, string Uri)> extensions, Direction direction)
+    {
+        var mid = t.Mid.IfNone("0");
+        var a = TransportAttributes(local, mid);
+        foreach (var (id, uri) in extensions) a.Add(new SdpAttribute("extmap", $"{id} {uri}"));
+        a.Add(new SdpAttribute(direction.ToText()));
+        var sending = direction.Sends() && t.Sender.IsSome;
+        foreach (var track in t.Sender.Where(_ => sending)) a.Add(new SdpAttribute("msid", $"{track.StreamId} {track.Id}"));
+        a.Add(new SdpAttribute("rtcp-mux"));
+        if (t.Kind == MediaKind.Video) a.Add(new SdpAttribute("rtcp-rsize"));
+        foreach (var c in codecs)
+        {
+            var pt = c.PayloadType.ToString(CultureInfo.InvariantCulture);
+            var channels = c.Kind == MediaKind.Audio && c.Channels > 1 ? $"/{c.Channels}" : "";
+            a.Add(new SdpAttribute("rtpmap", $"{pt} {c.Name}/{c.ClockRate}{channels}"));
+            foreach (var fb in c.Feedback) a.Add(new SdpAttribute("rtcp-fb", $"{pt} {fb}"));
+            if (c.Fmtp.Length > 0) a.Add(new SdpAttribute("fmtp", $"{pt} {c.Fmtp}"));
+        }
+        foreach (var track in t.Sender.Where(_ => sending))
+        {
+            var hasRtx = codecs.Exists(c => c.IsRtx);
+            if (hasRtx) a.Add(new SdpAttribute("ssrc-group", $"FID {t.Ssrc} {t.RtxSsrc}"));
+            foreach (var ssrc in hasRtx ? [t.Ssrc, t.RtxSsrc] : new[] { t.Ssrc })
+            {
+                a.Add(new SdpAttribute("ssrc", $"{ssrc} cname:{local.Config.Cname}"));
+                a.Add(new SdpAttribute("ssrc", $"{ssrc} msid:{track.StreamId} {track.Id}"));
+            }
+        }
+        return new MediaDescription(t.Kind == MediaKind.Audio ? "audio" : "video", 9, RtpProtocol,
+            codecs.Map(c => (SdpText)c.PayloadType.ToString(CultureInfo.InvariantCulture)))
+        {
+            Connection = ConnectionData.Unspecified,
+            Attributes = a.ToArr(),
+        };
+    }
+
+    // ----- reading what a description says (JSEP 5.7/5.8) -----
+
+    public static Option<string> Mid(MediaDescription m) => m.AttributeValue("mid").Map(v => v.ToString());
+    public static bool IsData(MediaDescription m) => m.Media == "application";
+    public static MediaKind KindOf(MediaDescription m) => m.Media == "audio" ? MediaKind.Audio : MediaKind.Video;
+    public static bool IsRtp(MediaDescription m) => (m.Media == "audio" || m.Media == "video") && m.Protocol.Span.Contains("RTP/", StringComparison.Ordinal);
+
+    /// <summary>The direction attribute of a section (sendrecv when absent, RFC 3264 5.1).</summary>
+    public static Direction DirectionOf(MediaDescription m) =>
+        m.Attributes.Find(a => !a.HasValue && Directions.Parse(a.Name) is not null)
+            .Map(a => Directions.Parse(a.Name)!.Value).IfNone(Direction.SendRecv);
+
+    public static Option<Seq<string>> BundleGroup(SdpDescription d) =>
+        d.AttributesNamed("group").Map(a => a.Value.ToString().Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            .Find(p => p.Length > 0 && p[0] == "BUNDLE").Map(p => p.Skip(1).ToSeq());
+
+    /// <summary>A media-level attribute, or the session-level one when the section has none.</summary>
+    public static Option<string> Value(SdpDescription d, MediaDescription m, string name) =>
+        (m.AttributeValue(name) || d.AttributeValue(name)).Map(v => v.ToString());
+
+    public static Seq<string> Values(SdpDescription d, MediaDescription m, string name)
+    {
+        var media = m.AttributeValues(name);
+        return (media.IsEmpty ? d.AttributesNamed(name).Map(a => a.Value) : media).Map(v => v.ToString());
+    }
+
+    public static Arr<(int Id, string Uri)> Extmaps(MediaDescription m) =>
+        m.AttributeValues("extmap").Choose(v =>
+        {
+            var parts = v.ToString().Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (parts.Length < 2) return None;
+            var id = parts[0].Split('/')[0];
+            return int.TryParse(id, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? Some((n, parts[1])) : None;
+        }).ToArr();
+
+    /// <summary>The codecs a section lists, from its formats, rtpmap, fmtp and rtcp-fb lines.</summary>
+    public static Arr<RtpCodec> Codecs(MediaDescription m, MediaKind kind)
+    {
+        var rtpmaps = new Dictionary<int, (string Name, int Clock, int Channels)>();
+        var fmtps = new Dictionary<int, string>();
+        var feedback = new Dictionary<int, List<RtcpFeedback>>();
+        var wildcardFeedback = new List<RtcpFeedback>();
+        foreach (var attr in m.Attributes)
+        {
+            var value = attr.Value.ToString();
+            var space = value.IndexOf(' ');
+            if (space <= 0) continue;
+            var head = value[..space];
+            var rest = value[(space + 1)..].Trim();
+            if (attr.Name == "rtcp-fb")
+            {
+                var fbParts = rest.Split(' ', 2);
+                var fb = new RtcpFeedback(fbParts[0], fbParts.Length > 1 ? fbParts[1] : "");
+                if (head == "*") wildcardFeedback.Add(fb);
+                else if (int.TryParse(head, NumberStyles.None, CultureInfo.InvariantCulture, out var fpt))
+                    (feedback.TryGetValue(fpt, out var l) ? l : feedback[fpt] = []).Add(fb);
+                continue;
+            }
+            if (!int.TryParse(head, NumberStyles.None, CultureInfo.InvariantCulture, out var pt)) continue;
+            if (attr.Name == "rtpmap")
+            {
+                var p = rest.Split('/');
+                if (p.Length >= 2 && int.TryParse(p[1], NumberStyles.None, CultureInfo.InvariantCulture, out var clock))
+                    rtpmaps[pt] = (p[0], clock, p.Length > 2 && int.TryParse(p[2], out var ch) ? ch : kind == MediaKind.Audio ? 1 : 0);
+            }
+            else if (attr.Name == "fmtp") fmtps[pt] = rest;
+        }
+        var result = new List<RtpCodec>();
+        foreach (var f in m.Formats)
+        {
+            if (!int.TryParse(f.Span, NumberStyles.None, CultureInfo.InvariantCulture, out var pt) || pt > 127) continue;
+            var (name, clock, channels) = rtpmaps.TryGetValue(pt, out var r) ? r : StaticPayloadType(pt);
+            if (name.Length == 0) continue;
+            var fbs = feedback.TryGetValue(pt, out var l) ? l.Concat(wildcardFeedback) : wildcardFeedback;
+            result.Add(new RtpCodec(kind, $"{(kind == MediaKind.Audio ? "audio" : "video")}/{name}", clock, channels,
+                fmtps.GetValueOrDefault(pt, ""), (byte)pt, fbs.ToArr()));
+        }
+        return result.ToArr();
+    }
+
+    /// <summary>RFC 3551 static payload types that need no rtpmap.</summary>
+    private static (string, int, int) StaticPayloadType(int pt) => pt switch
+    {
+        0 => ("PCMU", 8000, 1),
+        8 => ("PCMA", 8000, 1),
+        9 => ("G722", 8000, 1),
+        _ => ("", 0, 0),
+    };
+}

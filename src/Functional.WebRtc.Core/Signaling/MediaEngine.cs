@@ -1,0 +1,129 @@
+using LanguageExt;
+using LanguageExt.ClassInstances;
+using static LanguageExt.Prelude;
+
+namespace Functional.WebRtc.Core.Signaling;
+
+/// <summary>An RTCP feedback mechanism of a codec (a=rtcp-fb): "nack", "nack pli", "ccm fir", "goog-remb", "transport-cc".</summary>
+public readonly record struct RtcpFeedback(string Type, string Parameter = "")
+{
+    public override string ToString() => Parameter.Length == 0 ? Type : Type + " " + Parameter;
+}
+
+/// <summary>
+/// A codec the engine can send and receive, with the payload type we offer it under (W3C RTCRtpCodecParameters,
+/// Pion's RTPCodecParameters). MimeType is "audio/opus", "video/VP8", "video/rtx", ...
+/// </summary>
+public sealed record RtpCodec(MediaKind Kind, string MimeType, int ClockRate, int Channels, string Fmtp, byte PayloadType, Arr<RtcpFeedback> Feedback)
+{
+    /// <summary>The encoding name as in rtpmap ("opus", "VP8", "H264").</summary>
+    public string Name => MimeType[(MimeType.IndexOf('/') + 1)..];
+
+    /// <summary>For RTX: the payload type it repairs (fmtp apt=).</summary>
+    public Option<int> Apt => FmtpParameters.Find("apt").Bind(v => parseInt(v));
+
+    public Map<OrdStringOrdinalIgnoreCase, string, string> FmtpParameters =>
+        toMap<OrdStringOrdinalIgnoreCase, string, string>(Fmtp.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(p => p.Split('=', 2)).Where(kv => kv.Length == 2).Select(kv => (kv[0], kv[1]))
+            .DistinctBy(kv => kv.Item1, StringComparer.OrdinalIgnoreCase));
+
+    public bool IsRtx => Name.Equals("rtx", StringComparison.OrdinalIgnoreCase);
+}
+
+/// <summary>A header extension by URI, for audio, video or both.</summary>
+public sealed record HeaderExtension(string Uri, int Id, bool Audio, bool Video);
+
+/// <summary>
+/// The codecs and header extensions a connection may negotiate (Pion's MediaEngine), as an immutable value.
+/// </summary>
+public sealed record MediaEngine(Arr<RtpCodec> Codecs, Arr<HeaderExtension> HeaderExtensions)
+{
+    public static readonly MediaEngine Empty = new(Arr<RtpCodec>.Empty, Arr<HeaderExtension>.Empty);
+
+    private static readonly Arr<RtcpFeedback> VideoFeedback = Array(
+        new RtcpFeedback("goog-remb"), new RtcpFeedback("transport-cc"), new RtcpFeedback("ccm", "fir"),
+        new RtcpFeedback("nack"), new RtcpFeedback("nack", "pli"));
+    private static readonly Arr<RtcpFeedback> AudioFeedback = Array(new RtcpFeedback("transport-cc"));
+
+    public const string MidUri = "urn:ietf:params:rtp-hdrext:sdes:mid";
+    public const string RidUri = "urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id";
+    public const string RepairedRidUri = "urn:ietf:params:rtp-hdrext:sdes:repaired-rtp-stream-id";
+    public const string AbsSendTimeUri = "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time";
+    public const string TransportCcUri = "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01";
+    public const string AudioLevelUri = "urn:ietf:params:rtp-hdrext:ssrc-audio-level";
+
+    /// <summary>
+    /// Opus, G722, PCMU, PCMA; VP8, VP9 (profiles 0 and 2), H264 (packetization-mode 1 and 0 in the
+    /// constrained-baseline and main/high profiles browsers offer), AV1, each video codec with RTX.
+    /// Payload types follow Pion's and Chromium's usual numbers.
+    /// </summary>
+    public static MediaEngine Default { get; } = Empty.RegisterDefaultCodecs();
+
+    public MediaEngine RegisterDefaultCodecs()
+    {
+        var e = this
+            .RegisterCodec(new RtpCodec(MediaKind.Audio, "audio/opus", 48000, 2, "minptime=10;useinbandfec=1", 111, AudioFeedback))
+            .RegisterCodec(new RtpCodec(MediaKind.Audio, "audio/G722", 8000, 1, "", 9, Arr<RtcpFeedback>.Empty))
+            .RegisterCodec(new RtpCodec(MediaKind.Audio, "audio/PCMU", 8000, 1, "", 0, Arr<RtcpFeedback>.Empty))
+            .RegisterCodec(new RtpCodec(MediaKind.Audio, "audio/PCMA", 8000, 1, "", 8, Arr<RtcpFeedback>.Empty));
+        (string Mime, string Fmtp, byte Pt, byte Rtx)[] video =
+        [
+            ("video/VP8", "", 96, 97),
+            ("video/VP9", "profile-id=0", 98, 99),
+            ("video/VP9", "profile-id=2", 100, 101),
+            ("video/H264", "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42001f", 102, 103),
+            ("video/H264", "level-asymmetry-allowed=1;packetization-mode=0;profile-level-id=42001f", 104, 105),
+            ("video/H264", "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f", 106, 107),
+            ("video/H264", "level-asymmetry-allowed=1;packetization-mode=0;profile-level-id=42e01f", 108, 109),
+            ("video/H264", "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=4d001f", 127, 125),
+            ("video/H264", "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=64001f", 112, 113),
+            ("video/AV1", "", 45, 46),
+        ];
+        foreach (var (mime, fmtp, pt, rtx) in video)
+            e = e.RegisterCodec(new RtpCodec(MediaKind.Video, mime, 90000, 0, fmtp, pt, VideoFeedback))
+                 .RegisterCodec(new RtpCodec(MediaKind.Video, "video/rtx", 90000, 0, $"apt={pt}", rtx, Arr<RtcpFeedback>.Empty));
+        return e
+            .RegisterHeaderExtension(MidUri, 4, audio: true, video: true)
+            .RegisterHeaderExtension(AbsSendTimeUri, 2, audio: true, video: true)
+            .RegisterHeaderExtension(TransportCcUri, 3, audio: true, video: true)
+            .RegisterHeaderExtension(AudioLevelUri, 1, audio: true, video: false)
+            .RegisterHeaderExtension(RidUri, 10, audio: false, video: true)
+            .RegisterHeaderExtension(RepairedRidUri, 11, audio: false, video: true);
+    }
+
+    /// <summary>Adds a codec, replacing one with the same payload type.</summary>
+    public MediaEngine RegisterCodec(RtpCodec codec) =>
+        this with { Codecs = Codecs.Filter(c => c.PayloadType != codec.PayloadType).Add(codec) };
+
+    /// <summary>Adds a header extension (URI) with the id we offer it under.</summary>
+    public MediaEngine RegisterHeaderExtension(string uri, int id, bool audio = true, bool video = true) =>
+        this with { HeaderExtensions = HeaderExtensions.Filter(h => h.Uri != uri).Add(new HeaderExtension(uri, id, audio, video)) };
+
+    public Arr<RtpCodec> CodecsFor(MediaKind kind) => Codecs.Filter(c => c.Kind == kind);
+    public Arr<HeaderExtension> ExtensionsFor(MediaKind kind) => HeaderExtensions.Filter(h => kind == MediaKind.Audio ? h.Audio : h.Video);
+
+    /// <summary>
+    /// Does a remote codec (name, clock, channels, fmtp) match one of ours? H264 matches on profile (first two bytes of
+    /// profile-level-id) and packetization-mode; VP9 on profile-id; others on name, clock rate and channels.
+    /// </summary>
+    public Option<RtpCodec> Match(MediaKind kind, string name, int clockRate, int channels, string fmtp) =>
+        CodecsFor(kind).Find(c => !c.IsRtx && Matches(c, name, clockRate, channels, fmtp));
+
+    public static bool Matches(RtpCodec ours, string name, int clockRate, int channels, string fmtp)
+    {
+        if (!ours.Name.Equals(name, StringComparison.OrdinalIgnoreCase) || ours.ClockRate != clockRate) return false;
+        if (ours.Kind == MediaKind.Audio && Math.Max(ours.Channels, 1) != Math.Max(channels, 1)) return false;
+        var theirs = new RtpCodec(ours.Kind, ours.MimeType, clockRate, channels, fmtp, 0, Arr<RtcpFeedback>.Empty).FmtpParameters;
+        var mine = ours.FmtpParameters;
+        if (name.Equals("H264", StringComparison.OrdinalIgnoreCase))
+        {
+            var pm = (Map<OrdStringOrdinalIgnoreCase, string, string> m) => m.Find("packetization-mode").IfNone("0");
+            var profile = (Map<OrdStringOrdinalIgnoreCase, string, string> m) =>
+                m.Find("profile-level-id").Map(p => p.Length >= 4 ? p[..4].ToLowerInvariant() : p).IfNone("42e0");
+            return pm(mine) == pm(theirs) && profile(mine) == profile(theirs);
+        }
+        if (name.Equals("VP9", StringComparison.OrdinalIgnoreCase))
+            return mine.Find("profile-id").IfNone("0") == theirs.Find("profile-id").IfNone("0");
+        return true;
+    }
+}

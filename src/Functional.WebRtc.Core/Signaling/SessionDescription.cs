@@ -1,0 +1,54 @@
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Functional.WebRtc.Core;
+using Functional.WebRtc.Core.Sdp;
+using LanguageExt;
+
+namespace Functional.WebRtc;
+
+/// <summary>
+/// A session description as the browser's RTCSessionDescriptionInit: a type and the SDP text.
+/// Serializes to and from exactly the browser's JSON, <c>{"type":"offer","sdp":"v=0\r\n..."}</c>.
+/// </summary>
+public sealed record SessionDescription(
+    [property: JsonPropertyName("type")] SdpType Type,
+    [property: JsonPropertyName("sdp")] string Sdp)
+{
+    private static readonly JsonSerializerOptions JsonOptions = new()
+    {
+        // JSON.stringify escapes only quotes, backslashes and control characters; so do we.
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
+
+    public static SessionDescription Offer(string sdp) => new(SdpType.Offer, sdp);
+    public static SessionDescription Answer(string sdp) => new(SdpType.Answer, sdp);
+    public static SessionDescription Pranswer(string sdp) => new(SdpType.Pranswer, sdp);
+    public static SessionDescription Rollback() => new(SdpType.Rollback, "");
+
+    /// <summary>Parses the SDP text into its model, or the error naming the line that is wrong.</summary>
+    public Either<RtcError, SdpDescription> TryUnmarshal() => SdpParser.Parse(Sdp);
+
+    /// <summary>The browser's JSON form.</summary>
+    public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
+
+    /// <summary>Reads the browser's JSON form; a missing or unknown type gives SdpType.Unknown.</summary>
+    public static Either<RtcError, SessionDescription> FromJson(string json)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(json);
+            var root = doc.RootElement;
+            if (root.ValueKind != JsonValueKind.Object) return new RtcError.Syntax("a session description must be a JSON object");
+            var type = root.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String ? SdpTypes.Parse(t.GetString()) : SdpType.Unknown;
+            var sdp = root.TryGetProperty("sdp", out var s) && s.ValueKind == JsonValueKind.String ? s.GetString() ?? "" : "";
+            return new SessionDescription(type, sdp);
+        }
+        catch (JsonException e)
+        {
+            return new RtcError.Syntax($"invalid JSON: {e.Message}", (int)(e.LineNumber ?? 0));
+        }
+    }
+
+    public override string ToString() => $"{Type.ToText()}: {Sdp.Length} chars";
+}
