@@ -1,0 +1,153 @@
+using System.Buffers;
+using System.Globalization;
+
+namespace Functional.WebRtc.Core.Sdp;
+
+/// <summary>
+/// Writes an <see cref="SdpDescription"/> as canonical SDP text: CRLF line ends and the RFC 8866 line order
+/// (v o s i u e p c b t r z k a, then each m= section with i c b k a).
+/// </summary>
+public static class SdpWriter
+{
+    public static string Write(SdpDescription d)
+    {
+        var w = new TextBuffer(4096);
+        try
+        {
+            w.Line('v'); w.Append((ulong)d.Version); w.CrLf();
+            var o = d.Origin;
+            w.Line('o'); w.Append(o.Username); w.Space(); w.Append(o.SessionId); w.Space(); w.Append(o.SessionVersion); w.Space();
+            w.Append(o.NetType); w.Space(); w.Append(o.AddrType); w.Space(); w.Append(o.Address); w.CrLf();
+            // RFC 8866 section 5.3: a session with no name uses a single space.
+            w.Line('s'); if (d.SessionName.IsEmpty) w.Space(); else w.Append(d.SessionName); w.CrLf();
+            foreach (var i in d.Information) { w.Line('i'); w.Append(i); w.CrLf(); }
+            foreach (var u in d.Uri) { w.Line('u'); w.Append(u); w.CrLf(); }
+            foreach (var e in d.Emails) { w.Line('e'); w.Append(e); w.CrLf(); }
+            foreach (var p in d.Phones) { w.Line('p'); w.Append(p); w.CrLf(); }
+            foreach (var c in d.Connection) Connection(ref w, c);
+            foreach (var b in d.Bandwidths) Bandwidth(ref w, b);
+            if (d.Timings.Count == 0) { w.Line('t'); w.Append("0 0"); w.CrLf(); }
+            foreach (var t in d.Timings)
+            {
+                w.Line('t'); w.Append(t.Start); w.Space(); w.Append(t.Stop); w.CrLf();
+                foreach (var r in t.Repeats) { w.Line('r'); w.Append(r); w.CrLf(); }
+            }
+            foreach (var z in d.ZoneAdjustments) { w.Line('z'); w.Append(z); w.CrLf(); }
+            foreach (var k in d.EncryptionKey) { w.Line('k'); w.Append(k); w.CrLf(); }
+            foreach (var a in d.Attributes) Attribute(ref w, a);
+            foreach (var m in d.Media) Media(ref w, m);
+            return w.ToString();
+        }
+        finally
+        {
+            w.Dispose();
+        }
+    }
+
+    /// <summary>Writes one media section (its m= line and the lines that follow).</summary>
+    public static string Write(MediaDescription m)
+    {
+        var w = new TextBuffer(1024);
+        try
+        {
+            Media(ref w, m);
+            return w.ToString();
+        }
+        finally
+        {
+            w.Dispose();
+        }
+    }
+
+    private static void Media(ref TextBuffer w, MediaDescription m)
+    {
+        w.Line('m'); w.Append(m.Media); w.Space(); w.Append((ulong)m.Port);
+        foreach (var n in m.PortCount) { w.Append('/'); w.Append((ulong)n); }
+        w.Space(); w.Append(m.Protocol);
+        foreach (var f in m.Formats) { w.Space(); w.Append(f); }
+        w.CrLf();
+        foreach (var i in m.Information) { w.Line('i'); w.Append(i); w.CrLf(); }
+        foreach (var c in m.Connection) Connection(ref w, c);
+        foreach (var b in m.Bandwidths) Bandwidth(ref w, b);
+        foreach (var k in m.EncryptionKey) { w.Line('k'); w.Append(k); w.CrLf(); }
+        foreach (var a in m.Attributes) Attribute(ref w, a);
+    }
+
+    private static void Connection(ref TextBuffer w, ConnectionData c)
+    {
+        w.Line('c'); w.Append(c.NetType); w.Space(); w.Append(c.AddrType); w.Space(); w.Append(c.Address); w.CrLf();
+    }
+
+    private static void Bandwidth(ref TextBuffer w, Bandwidth b)
+    {
+        w.Line('b'); w.Append(b.Type); w.Append(':'); w.Append(b.Value); w.CrLf();
+    }
+
+    private static void Attribute(ref TextBuffer w, SdpAttribute a)
+    {
+        w.Line('a'); w.Append(a.Name);
+        if (a.HasValue) { w.Append(':'); w.Append(a.Value); }
+        w.CrLf();
+    }
+
+    /// <summary>An append-only char buffer over a pooled array.</summary>
+    private struct TextBuffer(int capacity) : IDisposable
+    {
+        private char[] buffer = ArrayPool<char>.Shared.Rent(capacity);
+        private int length;
+
+        private void Grow(int needed)
+        {
+            var bigger = ArrayPool<char>.Shared.Rent(Math.Max(buffer.Length * 2, length + needed));
+            buffer.AsSpan(0, length).CopyTo(bigger);
+            ArrayPool<char>.Shared.Return(buffer);
+            buffer = bigger;
+        }
+
+        public void Append(char c)
+        {
+            if (length == buffer.Length) Grow(1);
+            buffer[length++] = c;
+        }
+
+        public void Append(ReadOnlySpan<char> s)
+        {
+            if (length + s.Length > buffer.Length) Grow(s.Length);
+            s.CopyTo(buffer.AsSpan(length));
+            length += s.Length;
+        }
+
+        public void Append(SdpText s) => Append(s.Span);
+
+        public void Append(ulong n)
+        {
+            if (length + 20 > buffer.Length) Grow(20);
+            n.TryFormat(buffer.AsSpan(length), out var written, default, CultureInfo.InvariantCulture);
+            length += written;
+        }
+
+        public void Line(char type)
+        {
+            if (length + 2 > buffer.Length) Grow(2);
+            buffer[length++] = type;
+            buffer[length++] = '=';
+        }
+
+        public void Space() => Append(' ');
+
+        public void CrLf()
+        {
+            if (length + 2 > buffer.Length) Grow(2);
+            buffer[length++] = '\r';
+            buffer[length++] = '\n';
+        }
+
+        public override readonly string ToString() => new(buffer, 0, length);
+
+        public void Dispose()
+        {
+            if (buffer.Length > 0) ArrayPool<char>.Shared.Return(buffer);
+            buffer = [];
+        }
+    }
+}
