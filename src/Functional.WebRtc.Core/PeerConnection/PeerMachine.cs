@@ -165,22 +165,20 @@ public static class PeerMachine
         if (valid.IsSome) return Fail(s, (RtcError)valid);
         var to = (SignalingState)next;
 
-        var n = s;
-        if (s.Signaling == SignalingState.Stable) n = n with { StableTransceivers = s.Transceivers };
-        n = side == DescriptionSide.Local
+        var n = side == DescriptionSide.Local
             ? desc.Type switch
             {
-                SdpType.Offer => n with { PendingLocal = desc, LocalIce = IceOf(sdp).IfNone(n.LocalIce), RestartIce = None },
-                SdpType.Pranswer => n with { PendingLocal = desc },
-                _ => n with { CurrentLocal = desc, CurrentRemote = n.PendingRemote || n.CurrentRemote, PendingLocal = None, PendingRemote = None },
+                SdpType.Offer => s with { PendingLocal = desc, LocalIce = IceOf(sdp).IfNone(s.LocalIce), RestartIce = None },
+                SdpType.Pranswer => s with { PendingLocal = desc },
+                _ => s with { CurrentLocal = desc, CurrentRemote = s.PendingRemote || s.CurrentRemote, PendingLocal = None, PendingRemote = None },
             }
             : desc.Type switch
             {
-                SdpType.Offer => n with { PendingRemote = desc },
-                SdpType.Pranswer => n with { PendingRemote = desc },
-                _ => n with { CurrentRemote = desc, CurrentLocal = n.PendingLocal || n.CurrentLocal, PendingLocal = None, PendingRemote = None },
+                SdpType.Offer or SdpType.Pranswer => s with { PendingRemote = desc },
+                _ => s with { CurrentRemote = desc, CurrentLocal = s.PendingLocal || s.CurrentLocal, PendingLocal = None, PendingRemote = None },
             };
         n = n with { Transceivers = Associate(n, side, desc.Type, sdp), Signaling = to };
+        // The last stable point is what a rollback returns to.
         if (to == SignalingState.Stable) n = n with { StableTransceivers = n.Transceivers };
 
         var outputs = Seq<Output>();
@@ -281,8 +279,8 @@ public static class PeerMachine
         var remoteSetup = Jsep.Value(r, m0, "setup").IfNone("actpass");
         var dtlsClient = localSetup == "active" || (localSetup == "actpass" && remoteSetup == "passive");
         var data = r.Media.Find(m => Jsep.IsData(m) && m.Port != 0);
-        int? sctpPort = data.Bind(m => m.AttributeValue("sctp-port")).Bind(v => parseInt(v.ToString())).Match(p => (int?)p, () =>
-            data.IsSome ? 5000 : null);
+        // RFC 8841: the SCTP port defaults to 5000 when a data section gives none.
+        int? sctpPort = data.IsNone ? null : data.Bind(m => m.AttributeValue("sctp-port")).Bind(v => parseInt(v.ToString())).IfNone(5000);
         var maxMessage = data.Bind(m => m.AttributeValue("max-message-size")).Bind(v => parseLong(v.ToString())).IfNone(65536L);
         var candidates = r.Media.Filter(m => m.Port != 0).Bind(m => m.AttributeValues("candidate")).Map(v => v.ToString()).Distinct().ToArray();
         var endOfCandidates = r.Media.Exists(m => m.HasAttribute("end-of-candidates"));
