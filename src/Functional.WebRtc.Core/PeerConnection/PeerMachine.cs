@@ -242,16 +242,18 @@ public static class PeerMachine
                 txs.Add(new Transceiver(txs.Count == 0 ? 0 : txs.Max(t => t.Index) + 1, kind, mid, Direction.RecvOnly, None, None, 0, 0, false, true));
             }
         }
-        if (type is SdpType.Answer or SdpType.Pranswer)
+        for (var i = 0; i < txs.Count; i++)
         {
-            for (var i = 0; i < txs.Count; i++)
+            var m = sdp.Media.Find(x => txs[i].Mid.IsSome && Jsep.Mid(x) == txs[i].Mid);
+            if (m.IsNone) continue;
+            var section = (MediaDescription)m;
+            // W3C 4.4.1.6: a transceiver whose m-section a remote offer or an answer rejects is stopped.
+            var rejected = section.Port == 0 && (side == DescriptionSide.Remote || type is SdpType.Answer or SdpType.Pranswer);
+            if (rejected) txs[i] = txs[i] with { Stopped = true, Direction = Direction.Stopped, CurrentDirection = None };
+            else if (type is SdpType.Answer or SdpType.Pranswer)
             {
-                var m = sdp.Media.Find(x => Jsep.Mid(x) == txs[i].Mid);
-                if (m.IsNone) continue;
-                var section = (MediaDescription)m;
-                var answered = section.Port == 0 ? Direction.Inactive : Jsep.DirectionOf(section);
-                var current = side == DescriptionSide.Local ? answered : answered.Reverse();
-                txs[i] = txs[i] with { CurrentDirection = current, Stopped = txs[i].Stopped || section.Port == 0 && txs[i].Direction == Direction.Stopped };
+                var answered = Jsep.DirectionOf(section);
+                txs[i] = txs[i] with { CurrentDirection = side == DescriptionSide.Local ? answered : answered.Reverse() };
             }
         }
         return txs.ToArr();
@@ -282,10 +284,10 @@ public static class PeerMachine
         // RFC 8841: the SCTP port defaults to 5000 when a data section gives none.
         int? sctpPort = data.IsNone ? null : data.Bind(m => m.AttributeValue("sctp-port")).Bind(v => parseInt(v.ToString())).IfNone(5000);
         var maxMessage = data.Bind(m => m.AttributeValue("max-message-size")).Bind(v => parseLong(v.ToString())).IfNone(65536L);
-        var candidates = r.Media.Filter(m => m.Port != 0).Bind(m => m.AttributeValues("candidate")).Map(v => v.ToString()).Distinct().ToArray();
+        var candidates = r.Media.Filter(m => m.Port != 0).Bind(m => m.AttributeValues("candidate")).Map(v => v.ToString()).Distinct().ToArr();
         var endOfCandidates = r.Media.Exists(m => m.HasAttribute("end-of-candidates"));
         return Seq1<Output>(new Output.TransportParameters(localIce, remoteIce, controlling, remoteLite,
-            Jsep.Values(r, m0, "fingerprint").ToArray(), dtlsClient, sctpPort, maxMessage, candidates, endOfCandidates));
+            Jsep.Values(r, m0, "fingerprint").ToArr(), dtlsClient, sctpPort, maxMessage, candidates, endOfCandidates));
     }
 
     /// <summary>
@@ -326,7 +328,7 @@ public static class PeerMachine
             return Fail(s, new RtcError.InvalidModification("only the ICE servers can be changed"));
         var servers = c.IceServers.ToArr();
         var n = s with { Config = cfg with { IceServers = servers } };
-        return servers == cfg.IceServers ? Done(n) : Done(n, new Output.IceServersChanged(c.IceServers));
+        return servers == cfg.IceServers ? Done(n) : Done(n, new Output.IceServersChanged(servers));
     }
 
     private static Step<PeerState, Output> AddTrack(PeerState s, PeerInput.AddTrack a)
@@ -419,7 +421,10 @@ public static class PeerMachine
         if (s.IsClosed || s.Signaling != SignalingState.Stable) return step;
         var needed = IsNegotiationNeeded(s);
         if (!needed) return s.NegotiationNeeded ? step with { State = s with { NegotiationNeeded = false } } : step;
-        if (s.NegotiationNeeded) return step;
+        // W3C 4.4.1.6: when a negotiation ends (back to stable) with the flag still set, the event fires again, so a
+        // change made during the negotiation (or a rolled-back offer) is negotiated next.
+        var backToStable = step.Outputs.Exists(o => o is Output.SignalingStateChanged { State: SignalingState.Stable });
+        if (s.NegotiationNeeded && !backToStable) return step;
         return new Step<PeerState, Output>(s with { NegotiationNeeded = true }, step.Outputs.Add(new Output.NegotiationNeeded()));
     }
 

@@ -1,3 +1,5 @@
+using LanguageExt;
+
 namespace Functional.WebRtc.Core.PeerConnection;
 
 /// <summary>What the PeerConnection machine asks the shell to do or tell.</summary>
@@ -12,15 +14,15 @@ public abstract record PeerOutput
     public sealed record ConnectionStateChanged(PeerConnectionState State) : PeerOutput;
     public sealed record IceConnectionStateChanged(IceConnectionState State) : PeerOutput;
     /// <summary>The ICE servers changed (SetConfiguration): the ICE agent should use these from now on.</summary>
-    public sealed record IceServersChanged(string[] Servers) : PeerOutput;
+    public sealed record IceServersChanged(Arr<string> Servers) : PeerOutput;
     /// <summary>
     /// Both descriptions are in place (or changed): the transports should run with these parameters.
     /// Emitted after every successful SetLocal/SetRemote that leaves both sides known.
     /// </summary>
     public sealed record TransportParameters(
         IceCredentials Local, IceCredentials Remote, bool IceControlling, bool RemoteIceLite,
-        string[] RemoteFingerprints, bool DtlsClient, int? RemoteSctpPort, long RemoteMaxMessageSize,
-        string[] RemoteCandidates, bool RemoteEndOfCandidates) : PeerOutput;
+        Arr<string> RemoteFingerprints, bool DtlsClient, int? RemoteSctpPort, long RemoteMaxMessageSize,
+        Arr<string> RemoteCandidates, bool RemoteEndOfCandidates) : PeerOutput;
     /// <summary>A transport closed everything: the shell releases sockets, timers and threads.</summary>
     public sealed record Closed : PeerOutput;
 }

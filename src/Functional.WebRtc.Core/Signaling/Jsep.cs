@@ -194,7 +194,8 @@ public static class Jsep
         var a = TransportAttributes(local, mid);
         foreach (var (id, uri) in extensions) a.Add(new SdpAttribute("extmap", $"{id} {uri}"));
         a.Add(new SdpAttribute(direction.ToText()));
-        var sending = direction.Sends() && t.Sender.IsSome;
+        // JSEP 5.2.1/5.3.1: a=msid (and the SSRCs) follow the transceiver's own direction, not the negotiated one.
+        var sending = t.Direction.Sends() && t.Sender.IsSome;
         foreach (var track in t.Sender.Where(_ => sending)) a.Add(new SdpAttribute("msid", $"{track.StreamId} {track.Id}"));
         a.Add(new SdpAttribute("rtcp-mux"));
         if (t.Kind == MediaKind.Video) a.Add(new SdpAttribute("rtcp-rsize"));
