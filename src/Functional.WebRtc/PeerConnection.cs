@@ -86,7 +86,7 @@ public sealed partial class PeerConnection : IDisposable, IAsyncDisposable
     /// <summary>The state of the pure machine behind this connection (an immutable snapshot).</summary>
     public PeerState Snapshot => _state;
 
-    private static SessionDescription? OrNull(Option<SessionDescription> d) => d.Match(x => (SessionDescription?)x, () => null);
+    private static SessionDescription? OrNull(Option<SessionDescription> d) => d.IsSome ? (SessionDescription)d : null;
 
     // ----- offers, answers, descriptions -----
 
