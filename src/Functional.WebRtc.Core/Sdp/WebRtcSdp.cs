@@ -249,7 +249,7 @@ public static class WebRtcSdp
 
     private static RtcError? Check(SdpAttribute a)
     {
-        static RtcError? Of<T>(Either<RtcError, T> r) => r.Match(_ => (RtcError?)null, e => e);
+        static RtcError? Of<T>(Either<RtcError, T> r) => r.IsLeft ? r.LeftToArray()[0] : null;
         RtcError? NeedsValue() => a.HasValue ? null : SdpTokens.Error(a.Name, "needs a value");
         return a.Name.ToString() switch
         {
