@@ -86,6 +86,7 @@ public static class SdpParser
     {
         private T[]? items;
         public int Count;
+        public int InitialCapacity;
 
         public T Last
         {
@@ -95,7 +96,7 @@ public static class SdpParser
 
         public void Add(T item)
         {
-            if (items is null) items = ArrayPool<T>.Shared.Rent(16);
+            if (items is null) items = ArrayPool<T>.Shared.Rent(InitialCapacity);
             else if (Count == items.Length)
             {
                 var bigger = ArrayPool<T>.Shared.Rent(items.Length * 2);
@@ -112,7 +113,7 @@ public static class SdpParser
             if (Count == 0) return Arr<T>.Empty;
             var result = new T[Count];
             Array.Copy(items!, result, Count);
-            Array.Clear(items!, 0, Count);
+            if (RuntimeHelpersIsReference) Array.Clear(items!, 0, Count);
             Count = 0;
             return Arr.create(result);
         }
@@ -120,7 +121,9 @@ public static class SdpParser
         public void Release()
         {
             if (items is null) return;
-            ArrayPool<T>.Shared.Return(items, clearArray: RuntimeHelpersIsReference);
+            // Take clears what it hands out, so only an unfinished list (after an error) needs clearing.
+            if (Count > 0 && RuntimeHelpersIsReference) Array.Clear(items, 0, Count);
+            ArrayPool<T>.Shared.Return(items);
             items = null;
             Count = 0;
         }
@@ -131,8 +134,11 @@ public static class SdpParser
     private struct Parser(string text)
     {
         private readonly string text = text;
-        private Scratch<SdpAttribute> attributes;
-        private Scratch<MediaDescription> media;
+        private Scratch<SdpAttribute> attributes = new() { InitialCapacity = 128 };
+        private Scratch<MediaDescription> media = new() { InitialCapacity = 16 };
+        private Scratch<Bandwidth> bandwidths = new() { InitialCapacity = 4 };
+        private Scratch<Timing> timings = new() { InitialCapacity = 4 };
+        private Scratch<Bandwidth> mBandwidths = new() { InitialCapacity = 4 };
 
         // Session level.
         private bool seenVersion, seenOrigin, seenSession;
@@ -141,8 +147,6 @@ public static class SdpParser
         private Option<SdpText> information, uri, zone, key;
         private Option<ConnectionData> connection;
         private List<SdpText>? emails, phones;
-        private Scratch<Bandwidth> bandwidths;
-        private Scratch<Timing> timings;
         private List<SdpText>? repeats;
         private Arr<SdpAttribute> sessionAttributes;
 
@@ -154,7 +158,6 @@ public static class SdpParser
         private Arr<SdpText> mFormats;
         private Option<SdpText> mInformation, mKey;
         private Option<ConnectionData> mConnection;
-        private Scratch<Bandwidth> mBandwidths;
 
         private int line;
         private int lineStart;
