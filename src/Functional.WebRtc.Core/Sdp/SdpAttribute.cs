@@ -76,23 +76,32 @@ public static class SdpAttributeList
 {
     public static Option<SdpAttribute> First(Arr<SdpAttribute> attributes, ReadOnlySpan<char> name)
     {
-        foreach (var a in attributes)
+        for (var i_a = 0; i_a < attributes.Count; i_a++)
+        {
+            var a = attributes[i_a];
             if (a.Name.Equals(name)) return a;
+        }
         return Option<SdpAttribute>.None;
     }
 
     public static bool Has(Arr<SdpAttribute> attributes, ReadOnlySpan<char> name)
     {
-        foreach (var a in attributes)
+        for (var i_a = 0; i_a < attributes.Count; i_a++)
+        {
+            var a = attributes[i_a];
             if (a.Name.Equals(name)) return true;
+        }
         return false;
     }
 
     public static Seq<SdpAttribute> All(Arr<SdpAttribute> attributes, string name)
     {
         var list = new List<SdpAttribute>();
-        foreach (var a in attributes)
+        for (var i_a = 0; i_a < attributes.Count; i_a++)
+        {
+            var a = attributes[i_a];
             if (a.Name.Equals(name)) list.Add(a);
+        }
         return list.ToSeq();
     }
 
@@ -100,8 +109,11 @@ public static class SdpAttributeList
     public static Seq<SdpText> Values(Arr<SdpAttribute> attributes, string name)
     {
         var list = new List<SdpText>();
-        foreach (var a in attributes)
+        for (var i_a = 0; i_a < attributes.Count; i_a++)
+        {
+            var a = attributes[i_a];
             if (a.Name.Equals(name)) list.Add(a.Value.IsNull ? SdpText.Empty : a.Value);
+        }
         return list.ToSeq();
     }
 

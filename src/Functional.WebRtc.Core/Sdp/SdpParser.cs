@@ -196,6 +196,14 @@ public static class SdpParser
                 }
                 var type = text[lineStart];
                 var vs = lineStart + 2;
+                if (type == 'a' && seenVersion)
+                {
+                    // The hot path: most lines of a WebRTC description are attributes.
+                    var colon = text.AsSpan(vs, end - vs).IndexOf(':');
+                    if (colon == 0 || vs == end) { error = Error("a= line has an empty attribute name"); return false; }
+                    attributes.Add(new SdpAttribute(text, vs, colon < 0 ? end - vs : colon, colon < 0 ? -1 : end - vs - colon - 1));
+                    continue;
+                }
                 if (!seenVersion)
                 {
                     if (type != 'v') { error = Error("the first line must be v=0"); return false; }
