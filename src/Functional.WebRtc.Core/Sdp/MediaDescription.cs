@@ -12,6 +12,13 @@ public sealed record MediaDescription(SdpText Media, int Port, SdpText Protocol,
     public MediaDescription(SdpText media, int port, SdpText protocol, params string[] formats)
         : this(media, port, protocol, Arr.createRange(formats.Select(f => (SdpText)f))) { }
 
+    /// <summary>A section whose formats are RTP payload types, e.g. <c>MediaDescription.Create("video", 9, "UDP/TLS/RTP/SAVPF", [96, 97])</c>.</summary>
+    public static MediaDescription Create(SdpText media, int port, SdpText protocol, IEnumerable<int> payloadTypes) =>
+        new(media, port, protocol, Arr.createRange(payloadTypes.Select(p => (SdpText)p.ToString(System.Globalization.CultureInfo.InvariantCulture))));
+
+    /// <summary>The section's text (its m= line and the lines that follow, CRLF).</summary>
+    public override string ToString() => SdpWriter.Write(this);
+
     /// <summary>The <c>/&lt;number of ports&gt;</c> of the m= line, if any.</summary>
     public Option<int> PortCount { get; init; }
     public Option<SdpText> Information { get; init; }

@@ -8,16 +8,51 @@ namespace Functional.WebRtc.Core.Sdp;
 /// </summary>
 public readonly struct SdpAttribute : IEquatable<SdpAttribute>
 {
+    // One string and offsets (24 bytes): the parser points into the description text, so an attribute costs no allocation;
+    // built from two separate strings, the name and value are joined once as "name:value".
+    private readonly string? source;
+    private readonly int start;
+    private readonly int nameLength;
+    private readonly int valueLength; // -1: a property attribute (no value)
+
     public SdpAttribute(SdpText name, SdpText value = default)
     {
-        Name = name;
-        Value = value;
+        if (value.IsNull)
+        {
+            source = name.Source ?? string.Empty;
+            start = name.Start;
+            nameLength = name.Length;
+            valueLength = -1;
+        }
+        else if (name.Source is { } ns && ReferenceEquals(ns, value.Source) && value.Start == name.Start + name.Length + 1)
+        {
+            source = ns;
+            start = name.Start;
+            nameLength = name.Length;
+            valueLength = value.Length;
+        }
+        else
+        {
+            source = string.Concat(name.Span, ":", value.Span);
+            start = 0;
+            nameLength = name.Length;
+            valueLength = value.Length;
+        }
     }
 
-    public SdpText Name { get; }
+    /// <summary>For the parser: <paramref name="text"/>[start..] holds the name, then ':' and the value when valueLength &gt;= 0.</summary>
+    internal SdpAttribute(string text, int start, int nameLength, int valueLength)
+    {
+        source = text;
+        this.start = start;
+        this.nameLength = nameLength;
+        this.valueLength = valueLength;
+    }
+
+    public SdpText Name => source is null ? SdpText.Empty : new SdpText(source, start, nameLength, true);
     /// <summary>The value after the colon; <c>default</c> (IsNull) for a property attribute.</summary>
-    public SdpText Value { get; }
-    public bool HasValue => !Value.IsNull;
+    public SdpText Value => valueLength < 0 || source is null ? default : new SdpText(source, start + nameLength + 1, valueLength, true);
+    public bool HasValue => valueLength >= 0 && source is not null;
     /// <summary>The value if the attribute has one.</summary>
     public Option<SdpText> OptionalValue => Value.IsNull ? Option<SdpText>.None : Option<SdpText>.Some(Value);
 
@@ -26,9 +61,9 @@ public readonly struct SdpAttribute : IEquatable<SdpAttribute>
     public void Deconstruct(out SdpText name, out SdpText value) { name = Name; value = Value; }
 
     public bool Equals(SdpAttribute other) =>
-        Name.Equals(other.Name) && Value.IsNull == other.Value.IsNull && Value.Equals(other.Value);
+        HasValue == other.HasValue && Name.Equals(other.Name) && Value.Equals(other.Value);
     public override bool Equals(object? obj) => obj is SdpAttribute a && Equals(a);
-    public override int GetHashCode() => HashCode.Combine(Name, Value, Value.IsNull);
+    public override int GetHashCode() => HashCode.Combine(Name, Value, HasValue);
     public static bool operator ==(SdpAttribute a, SdpAttribute b) => a.Equals(b);
     public static bool operator !=(SdpAttribute a, SdpAttribute b) => !a.Equals(b);
 
@@ -41,23 +76,32 @@ public static class SdpAttributeList
 {
     public static Option<SdpAttribute> First(Arr<SdpAttribute> attributes, ReadOnlySpan<char> name)
     {
-        foreach (var a in attributes)
+        for (var i_a = 0; i_a < attributes.Count; i_a++)
+        {
+            var a = attributes[i_a];
             if (a.Name.Equals(name)) return a;
+        }
         return Option<SdpAttribute>.None;
     }
 
     public static bool Has(Arr<SdpAttribute> attributes, ReadOnlySpan<char> name)
     {
-        foreach (var a in attributes)
+        for (var i_a = 0; i_a < attributes.Count; i_a++)
+        {
+            var a = attributes[i_a];
             if (a.Name.Equals(name)) return true;
+        }
         return false;
     }
 
     public static Seq<SdpAttribute> All(Arr<SdpAttribute> attributes, string name)
     {
         var list = new List<SdpAttribute>();
-        foreach (var a in attributes)
+        for (var i_a = 0; i_a < attributes.Count; i_a++)
+        {
+            var a = attributes[i_a];
             if (a.Name.Equals(name)) list.Add(a);
+        }
         return list.ToSeq();
     }
 
@@ -65,8 +109,11 @@ public static class SdpAttributeList
     public static Seq<SdpText> Values(Arr<SdpAttribute> attributes, string name)
     {
         var list = new List<SdpText>();
-        foreach (var a in attributes)
+        for (var i_a = 0; i_a < attributes.Count; i_a++)
+        {
+            var a = attributes[i_a];
             if (a.Name.Equals(name)) list.Add(a.Value.IsNull ? SdpText.Empty : a.Value);
+        }
         return list.ToSeq();
     }
 

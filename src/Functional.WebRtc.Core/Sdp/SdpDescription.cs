@@ -48,7 +48,9 @@ public sealed record SdpDescription
     public Option<ConnectionData> Connection { get; init; }
     public Arr<Bandwidth> Bandwidths { get; init; }
     /// <summary><c>t=</c> lines with their <c>r=</c> lines; at least one in a valid description.</summary>
-    public Arr<Timing> Timings { get; init; } = Arr.create(Timing.Permanent);
+    public Arr<Timing> Timings { get; init; } = DefaultTimings;
+    private static readonly Arr<Timing> DefaultTimings = Arr.create(Timing.Permanent);
+
     /// <summary>The <c>z=</c> line, raw.</summary>
     public Option<SdpText> ZoneAdjustments { get; init; }
     /// <summary>The obsolete <c>k=</c> line, raw (kept so that any description reads and writes back).</summary>

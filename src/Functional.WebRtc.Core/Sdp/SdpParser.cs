@@ -86,10 +86,17 @@ public static class SdpParser
     {
         private T[]? items;
         public int Count;
+        public int InitialCapacity;
+
+        public T Last
+        {
+            readonly get => items![Count - 1];
+            set => items![Count - 1] = value;
+        }
 
         public void Add(T item)
         {
-            if (items is null) items = ArrayPool<T>.Shared.Rent(16);
+            if (items is null) items = ArrayPool<T>.Shared.Rent(InitialCapacity);
             else if (Count == items.Length)
             {
                 var bigger = ArrayPool<T>.Shared.Rent(items.Length * 2);
@@ -106,7 +113,7 @@ public static class SdpParser
             if (Count == 0) return Arr<T>.Empty;
             var result = new T[Count];
             Array.Copy(items!, result, Count);
-            Array.Clear(items!, 0, Count);
+            if (RuntimeHelpersIsReference) Array.Clear(items!, 0, Count);
             Count = 0;
             return Arr.create(result);
         }
@@ -114,7 +121,9 @@ public static class SdpParser
         public void Release()
         {
             if (items is null) return;
-            ArrayPool<T>.Shared.Return(items, clearArray: RuntimeHelpersIsReference);
+            // Take clears what it hands out, so only an unfinished list (after an error) needs clearing.
+            if (Count > 0 && RuntimeHelpersIsReference) Array.Clear(items, 0, Count);
+            ArrayPool<T>.Shared.Return(items);
             items = null;
             Count = 0;
         }
@@ -122,11 +131,14 @@ public static class SdpParser
         private static readonly bool RuntimeHelpersIsReference = System.Runtime.CompilerServices.RuntimeHelpers.IsReferenceOrContainsReferences<T>();
     }
 
-    private sealed class Parser(string text)
+    private struct Parser(string text)
     {
         private readonly string text = text;
-        private Scratch<SdpAttribute> attributes;
-        private Scratch<MediaDescription> media;
+        private Scratch<SdpAttribute> attributes = new() { InitialCapacity = 128 };
+        private Scratch<MediaDescription> media = new() { InitialCapacity = 16 };
+        private Scratch<Bandwidth> bandwidths = new() { InitialCapacity = 4 };
+        private Scratch<Timing> timings = new() { InitialCapacity = 4 };
+        private Scratch<Bandwidth> mBandwidths = new() { InitialCapacity = 4 };
 
         // Session level.
         private bool seenVersion, seenOrigin, seenSession;
@@ -135,8 +147,6 @@ public static class SdpParser
         private Option<SdpText> information, uri, zone, key;
         private Option<ConnectionData> connection;
         private List<SdpText>? emails, phones;
-        private List<Bandwidth>? bandwidths;
-        private List<Timing>? timings;
         private List<SdpText>? repeats;
         private Arr<SdpAttribute> sessionAttributes;
 
@@ -148,7 +158,6 @@ public static class SdpParser
         private Arr<SdpText> mFormats;
         private Option<SdpText> mInformation, mKey;
         private Option<ConnectionData> mConnection;
-        private List<Bandwidth>? mBandwidths;
 
         private int line;
         private int lineStart;
@@ -157,6 +166,9 @@ public static class SdpParser
         {
             attributes.Release();
             media.Release();
+            bandwidths.Release();
+            timings.Release();
+            mBandwidths.Release();
         }
 
         private RtcError Error(string what) => Fail(line, lineStart, what);
@@ -184,6 +196,14 @@ public static class SdpParser
                 }
                 var type = text[lineStart];
                 var vs = lineStart + 2;
+                if (type == 'a' && seenVersion)
+                {
+                    // The hot path: most lines of a WebRTC description are attributes.
+                    var colon = text.AsSpan(vs, end - vs).IndexOf(':');
+                    if (colon == 0 || vs == end) { error = Error("a= line has an empty attribute name"); return false; }
+                    attributes.Add(new SdpAttribute(text, vs, colon < 0 ? end - vs : colon, colon < 0 ? -1 : end - vs - colon - 1));
+                    continue;
+                }
                 if (!seenVersion)
                 {
                     if (type != 'v') { error = Error("the first line must be v=0"); return false; }
@@ -202,7 +222,7 @@ public static class SdpParser
             if (!seenVersion) { error = Error("empty description: no v= line"); return false; }
             if (!seenOrigin) { error = Error("missing o= line"); return false; }
             if (!seenSession) { error = Error("missing s= line"); return false; }
-            if (timings is null) { error = Error("missing t= line"); return false; }
+            if (timings.Count == 0) { error = Error("missing t= line"); return false; }
             if (inMedia) EndMedia();
             else sessionAttributes = attributes.Take();
             description = new SdpDescription
@@ -215,8 +235,8 @@ public static class SdpParser
                 Emails = ToArr(emails),
                 Phones = ToArr(phones),
                 Connection = connection,
-                Bandwidths = ToArr(bandwidths),
-                Timings = ToArr(timings),
+                Bandwidths = bandwidths.Take(),
+                Timings = timings.Take(),
                 ZoneAdjustments = zone,
                 EncryptionKey = key,
                 Attributes = sessionAttributes,
@@ -270,15 +290,15 @@ public static class SdpParser
                     return true;
                 case 'b':
                     if (!BandwidthLine(vs, end, out var b, out error)) return false;
-                    (bandwidths ??= new()).Add(b);
+                    bandwidths.Add(b);
                     return true;
                 case 't':
                     return TimingLine(vs, end, out error);
                 case 'r':
-                    if (timings is null) { error = Error("r= line before any t= line"); return false; }
+                    if (timings.Count == 0) { error = Error("r= line before any t= line"); return false; }
                     if (end == vs) { error = Error("empty r= line"); return false; }
                     (repeats ??= new()).Add(Slice(vs, end));
-                    timings[^1] = timings[^1] with { Repeats = Arr.create(repeats.ToArray()) };
+                    timings.Last = timings.Last with { Repeats = Arr.create(repeats.ToArray()) };
                     return true;
                 case 'z':
                     if (zone.IsSome) { error = Error("more than one z= line"); return false; }
@@ -319,7 +339,7 @@ public static class SdpParser
                     return true;
                 case 'b':
                     if (!BandwidthLine(vs, end, out var b, out error)) return false;
-                    (mBandwidths ??= new()).Add(b);
+                    mBandwidths.Add(b);
                     return true;
                 case 'k':
                     if (mKey.IsSome) { error = Error("more than one k= line in a media section"); return false; }
@@ -339,8 +359,8 @@ public static class SdpParser
             var colon = text.AsSpan(vs, end - vs).IndexOf(':');
             if (colon == 0 || vs == end) { error = Error("a= line has an empty attribute name"); return false; }
             attributes.Add(colon < 0
-                ? new SdpAttribute(Slice(vs, end))
-                : new SdpAttribute(Slice(vs, vs + colon), Slice(vs + colon + 1, end)));
+                ? new SdpAttribute(text, vs, end - vs, -1)
+                : new SdpAttribute(text, vs, colon, end - vs - colon - 1));
             error = null;
             return true;
         }
@@ -405,7 +425,7 @@ public static class SdpParser
             if (NextToken(text, ref p, end, out _, out _)) { error = Error("t= line has more than two fields"); return false; }
             if (!TryUInt64(text.AsSpan(ss, sl), out var start)) { error = Error("t= line has a non-numeric start time"); return false; }
             if (!TryUInt64(text.AsSpan(es, el), out var stop)) { error = Error("t= line has a non-numeric stop time"); return false; }
-            (timings ??= new(1)).Add(new Timing(start, stop));
+            timings.Add(new Timing(start, stop));
             repeats = null;
             error = null;
             return true;
@@ -413,7 +433,7 @@ public static class SdpParser
 
         private bool MediaHeader(int vs, int end, out RtcError? error)
         {
-            if (timings is null) { error = Error("m= line before any t= line"); return false; }
+            if (timings.Count == 0) { error = Error("m= line before any t= line"); return false; }
             inMedia = true;
             var p = vs;
             if (!NextToken(text, ref p, end, out var ks, out var kl)) { error = Error("m= line has no media type"); return false; }
@@ -451,7 +471,7 @@ public static class SdpParser
             mInformation = Option<SdpText>.None;
             mKey = Option<SdpText>.None;
             mConnection = Option<ConnectionData>.None;
-            mBandwidths = null;
+            mBandwidths.Take();
             error = null;
             return true;
         }
@@ -463,7 +483,7 @@ public static class SdpParser
                 PortCount = mPortCount,
                 Information = mInformation,
                 Connection = mConnection,
-                Bandwidths = ToArr(mBandwidths),
+                Bandwidths = mBandwidths.Take(),
                 EncryptionKey = mKey,
                 Attributes = attributes.Take(),
             });

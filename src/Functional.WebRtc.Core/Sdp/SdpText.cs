@@ -40,6 +40,9 @@ public readonly struct SdpText : IEquatable<SdpText>, IComparable<SdpText>
         this.length = length;
     }
 
+    internal string? Source => source;
+    internal int Start => start;
+
     public static readonly SdpText Empty = new(string.Empty);
 
     /// <summary>True for <c>default(SdpText)</c> (an absent value), false for any string, even "".</summary>

@@ -73,6 +73,13 @@ internal static class SdpTokens
     public static string Str(uint n) => n.ToString(CultureInfo.InvariantCulture);
     public static string Str(ulong n) => n.ToString(CultureInfo.InvariantCulture);
 
+    /// <summary>The value of an option of a struct, without the enumerator allocation a foreach over Option costs.</summary>
+    public static bool TryGet<T>(this Option<T> option, out T value) where T : struct
+    {
+        value = option.IfNone(default(T));
+        return option.IsSome;
+    }
+
     public static Option<T> ToOption<T>(Either<RtcError, T> e) => e.Match(Right: Option<T>.Some, Left: _ => Option<T>.None);
 }
 

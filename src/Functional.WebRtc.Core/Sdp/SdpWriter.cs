@@ -20,22 +20,23 @@ public static class SdpWriter
             w.Append(o.NetType); w.Space(); w.Append(o.AddrType); w.Space(); w.Append(o.Address); w.CrLf();
             // RFC 8866 section 5.3: a session with no name uses a single space.
             w.Line('s'); if (d.SessionName.IsEmpty) w.Space(); else w.Append(d.SessionName); w.CrLf();
-            foreach (var i in d.Information) { w.Line('i'); w.Append(i); w.CrLf(); }
-            foreach (var u in d.Uri) { w.Line('u'); w.Append(u); w.CrLf(); }
-            foreach (var e in d.Emails) { w.Line('e'); w.Append(e); w.CrLf(); }
-            foreach (var p in d.Phones) { w.Line('p'); w.Append(p); w.CrLf(); }
-            foreach (var c in d.Connection) Connection(ref w, c);
-            foreach (var b in d.Bandwidths) Bandwidth(ref w, b);
+            if (d.Information.TryGet(out var i)) { w.Line('i'); w.Append(i); w.CrLf(); }
+            if (d.Uri.TryGet(out var u)) { w.Line('u'); w.Append(u); w.CrLf(); }
+            for (var i_e = 0; i_e < d.Emails.Count; i_e++) { var e = d.Emails[i_e]; { w.Line('e'); w.Append(e); w.CrLf(); } }
+            for (var i_p = 0; i_p < d.Phones.Count; i_p++) { var p = d.Phones[i_p]; { w.Line('p'); w.Append(p); w.CrLf(); } }
+            if (d.Connection.TryGet(out var c)) Connection(ref w, c);
+            for (var i_b = 0; i_b < d.Bandwidths.Count; i_b++) { var b = d.Bandwidths[i_b]; Bandwidth(ref w, b); }
             if (d.Timings.Count == 0) { w.Line('t'); w.Append("0 0"); w.CrLf(); }
-            foreach (var t in d.Timings)
+            for (var ti = 0; ti < d.Timings.Count; ti++)
             {
+                var t = d.Timings[ti];
                 w.Line('t'); w.Append(t.Start); w.Space(); w.Append(t.Stop); w.CrLf();
-                foreach (var r in t.Repeats) { w.Line('r'); w.Append(r); w.CrLf(); }
+                for (var i_r = 0; i_r < t.Repeats.Count; i_r++) { var r = t.Repeats[i_r]; { w.Line('r'); w.Append(r); w.CrLf(); } }
             }
-            foreach (var z in d.ZoneAdjustments) { w.Line('z'); w.Append(z); w.CrLf(); }
-            foreach (var k in d.EncryptionKey) { w.Line('k'); w.Append(k); w.CrLf(); }
-            foreach (var a in d.Attributes) Attribute(ref w, a);
-            foreach (var m in d.Media) Media(ref w, m);
+            if (d.ZoneAdjustments.TryGet(out var z)) { w.Line('z'); w.Append(z); w.CrLf(); }
+            if (d.EncryptionKey.TryGet(out var k)) { w.Line('k'); w.Append(k); w.CrLf(); }
+            for (var i_a = 0; i_a < d.Attributes.Count; i_a++) { var a = d.Attributes[i_a]; Attribute(ref w, a); }
+            for (var i_m = 0; i_m < d.Media.Count; i_m++) { var m = d.Media[i_m]; Media(ref w, m); }
             return w.ToString();
         }
         finally
@@ -62,15 +63,15 @@ public static class SdpWriter
     private static void Media(ref TextBuffer w, MediaDescription m)
     {
         w.Line('m'); w.Append(m.Media); w.Space(); w.Append((ulong)m.Port);
-        foreach (var n in m.PortCount) { w.Append('/'); w.Append((ulong)n); }
+        if (m.PortCount.TryGet(out var n)) { w.Append('/'); w.Append((ulong)n); }
         w.Space(); w.Append(m.Protocol);
-        foreach (var f in m.Formats) { w.Space(); w.Append(f); }
+        for (var i_f = 0; i_f < m.Formats.Count; i_f++) { var f = m.Formats[i_f]; { w.Space(); w.Append(f); } }
         w.CrLf();
-        foreach (var i in m.Information) { w.Line('i'); w.Append(i); w.CrLf(); }
-        foreach (var c in m.Connection) Connection(ref w, c);
-        foreach (var b in m.Bandwidths) Bandwidth(ref w, b);
-        foreach (var k in m.EncryptionKey) { w.Line('k'); w.Append(k); w.CrLf(); }
-        foreach (var a in m.Attributes) Attribute(ref w, a);
+        if (m.Information.TryGet(out var i)) { w.Line('i'); w.Append(i); w.CrLf(); }
+        if (m.Connection.TryGet(out var c)) Connection(ref w, c);
+        for (var i_b = 0; i_b < m.Bandwidths.Count; i_b++) { var b = m.Bandwidths[i_b]; Bandwidth(ref w, b); }
+        if (m.EncryptionKey.TryGet(out var k)) { w.Line('k'); w.Append(k); w.CrLf(); }
+        for (var i_a = 0; i_a < m.Attributes.Count; i_a++) { var a = m.Attributes[i_a]; Attribute(ref w, a); }
     }
 
     private static void Connection(ref TextBuffer w, ConnectionData c)

@@ -37,25 +37,32 @@ public static class WebRtcSdp
     private static Seq<T> Typed<T>(Arr<SdpAttribute> attributes, string name, Func<SdpText, Either<RtcError, T>> parse)
     {
         var list = new List<T>();
-        foreach (var a in attributes)
+        for (var i = 0; i < attributes.Count; i++)
+        {
+            var a = attributes[i];
             if (a.Name.Equals(name))
                 parse(a.Value).IfRight(list.Add);
+        }
         return list.ToSeq();
     }
 
     private static Option<T> FirstTyped<T>(Arr<SdpAttribute> attributes, string name, Func<SdpText, Either<RtcError, T>> parse)
     {
-        foreach (var a in attributes)
+        for (var i = 0; i < attributes.Count; i++)
+        {
+            var a = attributes[i];
             if (a.Name.Equals(name))
                 return SdpTokens.ToOption(parse(a.Value));
+        }
         return Option<T>.None;
     }
 
     private static Either<RtcError, Seq<T>> Strict<T>(Arr<SdpAttribute> attributes, string name, Func<SdpText, Either<RtcError, T>> parse)
     {
         var list = new List<T>();
-        foreach (var a in attributes)
+        for (var i = 0; i < attributes.Count; i++)
         {
+            var a = attributes[i];
             if (!a.Name.Equals(name)) continue;
             var r = parse(a.Value);
             if (r.IsLeft) return r.Match(_ => default(Either<RtcError, Seq<T>>), e => e);
@@ -197,12 +204,13 @@ public static class WebRtcSdp
 
     private static Option<SdpDirection> DirectionOf(Arr<SdpAttribute> attributes)
     {
-        foreach (var a in attributes)
-            if (!a.HasValue)
-            {
-                var d = SdpEnums.ParseDirection(a.Name.Span);
-                if (d.IsSome) return d;
-            }
+        for (var i = 0; i < attributes.Count; i++)
+        {
+            var a = attributes[i];
+            if (a.HasValue) continue;
+            var d = SdpEnums.ParseDirection(a.Name.Span);
+            if (d.IsSome) return d;
+        }
         return Option<SdpDirection>.None;
     }
 
@@ -249,7 +257,7 @@ public static class WebRtcSdp
 
     private static RtcError? Check(SdpAttribute a)
     {
-        static RtcError? Of<T>(Either<RtcError, T> r) => r.Match(_ => (RtcError?)null, e => e);
+        static RtcError? Of<T>(Either<RtcError, T> r) => r.IsLeft ? r.LeftToArray()[0] : null;
         RtcError? NeedsValue() => a.HasValue ? null : SdpTokens.Error(a.Name, "needs a value");
         return a.Name.ToString() switch
         {
