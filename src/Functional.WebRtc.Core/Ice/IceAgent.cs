@@ -335,7 +335,7 @@ public sealed partial record IceAgent
         if (r.S.State == IceConnectionState.New) SetState(r, IceConnectionState.Checking);
     }
 
-    private static bool CanCheck(IceAgent s) => !s.Config.Lite && s.RemoteKey is not null;
+    private static bool CanCheck(IceAgent s) => !s.Config.Lite && s.RemoteKey is not null && s.State != IceConnectionState.Failed;
 
     /// <summary>One check per Ta: a triggered check first, else the best waiting pair, else unfreeze the best frozen one (RFC 8445 6.1.4.2).</summary>
     private static void PacedCheck(Run r)
@@ -426,6 +426,9 @@ public sealed partial record IceAgent
                 OnServerBindingResponse(r, b, msg);
                 break;
             case IcePurpose.Turn t:
+                // A success must carry our long-term integrity; a forged one must not end the transaction.
+                if (msg.Class == StunClass.SuccessResponse && r.S.Allocations.FirstOrNull(a => a.Id == t.AllocationId) is { Key: { } key } &&
+                    !StunIntegrity.CheckMessageIntegrity(raw, key.Span)) return;
                 r.S = r.S with { Transactions = r.S.Transactions.Remove(tx.Id) };
                 OnTurnResponse(r, t, raw, msg);
                 break;
@@ -669,7 +672,13 @@ public sealed partial record IceAgent
         if (s.Selected is not null && s.State is IceConnectionState.Connected or IceConnectionState.Completed or IceConnectionState.Disconnected)
         {
             // RFC 7675 5.1: consent expires 30 s after the last response.
-            if (s.Now - s.LastConsent >= t.FailedTimeout && !s.Config.Lite) { SetState(r, IceConnectionState.Failed); return; }
+            if (s.Now - s.LastConsent >= t.FailedTimeout && !s.Config.Lite)
+            {
+                // Consent lost: stop sending on the pair, checks included (RFC 7675 5.1).
+                r.S = r.S with { Transactions = r.S.Transactions.Filter(x => x.Purpose is not (IcePurpose.Consent or IcePurpose.Check)) };
+                SetState(r, IceConnectionState.Failed);
+                return;
+            }
             if (s.Now - s.LastActivity >= t.DisconnectedTimeout) { SetState(r, IceConnectionState.Disconnected); return; }
             if (s.State == IceConnectionState.Connected && s.RemoteEndOfCandidates && s.GatheringState == IceGatheringState.Complete &&
                 !HasPendingChecks(s) && !s.Pairs.Exists(p => p.State == CandidatePairState.InProgress))

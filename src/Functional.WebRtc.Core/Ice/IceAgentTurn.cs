@@ -153,6 +153,7 @@ public sealed partial record IceAgent
         SendTurn(r, Allocation(r.S, a.Id)!, new TurnRequest.ChannelBind(peer, a.NextChannel));
     }
 
+    // Maps are walked in a fixed order: IPAddress hashes are randomized per process, and replays must match across processes.
     private static void TurnTimers(Run r)
     {
         var now = r.S.Now;
@@ -163,13 +164,13 @@ public sealed partial record IceAgent
                 SetAllocation(r, a.Id, x => x with { RefreshAt = now + TimeSpan.FromSeconds(30) });
                 SendTurn(r, Allocation(r.S, a.Id)!, new TurnRequest.Refresh(600));
             }
-            foreach (var (ip, at) in a.Permissions)
+            foreach (var (ip, at) in a.Permissions.OrderBy(kv => kv.Key.ToString(), StringComparer.Ordinal))
                 if (at <= now)
                 {
                     SetAllocation(r, a.Id, x => x with { Permissions = x.Permissions.SetItem(ip, now + PermissionRefresh) });
                     SendTurn(r, Allocation(r.S, a.Id)!, new TurnRequest.CreatePermission(new IPEndPoint(ip, 0)));
                 }
-            foreach (var (peer, at) in a.ChannelRefresh)
+            foreach (var (peer, at) in a.ChannelRefresh.OrderBy(kv => kv.Key.ToString(), StringComparer.Ordinal))
                 if (at <= now && a.Channels.TryGet(peer, out var ch))
                 {
                     SetAllocation(r, a.Id, x => x with { ChannelRefresh = x.ChannelRefresh.SetItem(peer, now + ChannelRefresh) });

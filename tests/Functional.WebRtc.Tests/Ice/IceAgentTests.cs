@@ -293,4 +293,39 @@ public class IceAgentTests
         Assert.DoesNotContain(b.Log.Select(l => l.Output).OfType<IceOutput.Transmit>(),
             t => StunMessage.TryParse(t.Data.Span, out var m, out _) && m.Class == StunClass.Request);
     }
+    [Fact]
+    public void UnknownComprehensionRequiredAttributeGets420()
+    {
+        var (sim, a, b) = IceSim.Pair(13);
+        sim.AddInterface(b, IceSim.Ep("10.0.0.2:6000"));
+        var req = StunMessage.Create(StunClass.Request, StunMethod.Binding, new TransactionId(3, 4),
+            new StunAttribute.Username("bufrag:aufrag"), new StunAttribute.Unknown(0x0077, new byte[] { 1, 2, 3, 4 }))
+            .Encode(StunIntegrity.ShortTermKey(b.Agent.LocalPwd), true);
+        var step = IceAgent.Handle(b.Agent, new IceInput.Received(sim.Now, IceSim.Ep("10.0.0.2:6000"), IceSim.Ep("10.0.0.1:5000"), req));
+        var resp = step.Outputs.OfType<IceOutput.Transmit>().Single().Data.ToArray();
+        Assert.True(StunMessage.TryParse(resp, out var m, out _));
+        Assert.Equal(StunClass.ErrorResponse, m.Class);
+        Assert.Equal(420, m.Get<StunAttribute.ErrorCode>()!.Code);
+        Assert.Equal(new ushort[] { 0x0077 }, m.Get<StunAttribute.UnknownAttributes>()!.Types.ToArray());
+    }
+
+    [Fact]
+    public void NonStunDatagramsHandedToTheAgentAreDelivered()
+    {
+        var (sim, a, b) = Connected();
+        var step = IceAgent.Handle(a.Agent, new IceInput.Received(sim.Now, a.Agent.Selected!.Local.Socket, b.Agent.Selected!.Local.Socket, new byte[] { 22, 254, 253 }));
+        var d = step.Outputs.OfType<IceOutput.Deliver>().Single();
+        Assert.Equal(new byte[] { 22, 254, 253 }, d.Data.ToArray());
+    }
+
+    [Fact]
+    public void NothingIsSentAfterConsentExpires()
+    {
+        var (sim, a, b) = Connected();
+        Cut(sim, a, b, true);
+        Assert.True(sim.RunUntil(() => a.Agent.State == IceConnectionState.Failed, TimeSpan.FromSeconds(40)));
+        var before = a.Log.Count;
+        sim.RunFor(TimeSpan.FromSeconds(30));
+        Assert.DoesNotContain(a.Log.Skip(before), l => l.Output is IceOutput.Transmit);
+    }
 }
