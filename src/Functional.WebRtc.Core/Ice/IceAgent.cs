@@ -9,6 +9,22 @@ namespace Functional.WebRtc.Core.Ice;
 /// A full ICE agent (RFC 8445) with trickle (RFC 8838), consent freshness (RFC 7675), server-reflexive gathering and a
 /// TURN-over-UDP client (RFC 8656), as a pure reducer: <see cref="Handle"/> takes the state and one input and returns the
 /// new state and outputs. Time and randomness come in with the inputs and the state; the same inputs give the same outputs.
+/// <para>Driving it from a UDP shell:</para>
+/// <list type="number">
+/// <item>Create with the local ufrag/pwd, then open one UDP socket per allowed local address and report each with
+/// <see cref="IceInput.AddLocalInterface"/> (all in one go: gathering completes on the next Tick once no server
+/// transaction is pending).</item>
+/// <item>Perform every <see cref="IceOutput.Transmit"/> on the socket bound to its From address. Keep only the latest
+/// <see cref="IceOutput.WakeAt"/> and feed <see cref="IceInput.Tick"/> when it is due.</item>
+/// <item>Feed <see cref="IceInput.Received"/> with every STUN datagram (first byte 0-3, RFC 7983) and with every datagram
+/// that comes from a configured TURN server (ChannelData 64-79 and Data indications): the agent unwraps relayed traffic and
+/// hands application data back as <see cref="IceOutput.Deliver"/>. Other direct datagrams (DTLS, SRTP) go to the shell's
+/// own demultiplexer; they may also be handed to the agent, which delivers them unchanged.</item>
+/// <item>Send application data with <see cref="IceInput.Send"/> (the agent picks the selected pair and wraps for TURN), or
+/// directly on the selected pair's socket when it is not relayed.</item>
+/// <item>Signal <see cref="IceOutput.LocalCandidate"/> to the peer (trickle) and feed the peer's candidates with
+/// <see cref="IceInput.AddRemoteCandidate"/>; resolve mDNS/FQDN candidates first (unresolved ones are ignored).</item>
+/// </list>
 /// </summary>
 public sealed partial record IceAgent
 {

@@ -328,4 +328,24 @@ public class IceAgentTests
         sim.RunFor(TimeSpan.FromSeconds(30));
         Assert.DoesNotContain(a.Log.Skip(before), l => l.Output is IceOutput.Transmit);
     }
+    [Fact]
+    public void ConnectsOverIpv6()
+    {
+        var (sim, a, b) = IceSim.Pair(14);
+        sim.AddInterface(a, IceSim.Ep("[fd00::1]:5000"));
+        sim.AddInterface(b, IceSim.Ep("[fd00::2]:6000"));
+        Assert.True(sim.RunUntil(() => IceSim.BothConnected(a, b), Ten));
+        Assert.Equal(IceSim.Ep("[fd00::2]:6000"), a.Agent.Selected!.RemoteEndPoint);
+    }
+
+    [Fact]
+    public void MdnsAndTcpRemoteCandidatesAreNotPaired()
+    {
+        var (sim, a, _) = IceSim.Pair(15);
+        sim.AutoSignal = false;
+        sim.AddInterface(a, IceSim.Ep("10.0.0.1:5000"));
+        sim.Apply(a, new IceInput.AddRemoteCandidate(new IceCandidate("1", 1, IceTransportProtocol.Udp, 1, "abc.local", 9, IceCandidateType.Host)));
+        sim.Apply(a, new IceInput.AddRemoteCandidate(new IceCandidate("2", 1, IceTransportProtocol.Tcp, 1, "10.0.0.2", 9, IceCandidateType.Host, TcpType: IceTcpType.Passive)));
+        Assert.Empty(a.Agent.Pairs);
+    }
 }

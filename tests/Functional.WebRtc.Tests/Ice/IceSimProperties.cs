@@ -79,4 +79,22 @@ public class IceSimProperties
         s2.RunFor(TimeSpan.FromSeconds(3));
         return a1.Log.SequenceEqual(a2.Log) && b1.Log.SequenceEqual(b2.Log) && a1.Agent == a2.Agent && b1.Agent == b2.Agent;
     }
+    [Property(MaxTest = 25, Arbitrary = new[] { typeof(IceSimArbs) })]
+    public bool RelayOnlyAgentsConnectThroughALossyRelay(LinkCase c)
+    {
+        var server = IceSim.Ep("198.51.100.1:3478");
+        Func<IceAgentConfig, IceAgentConfig> relay = x => x with
+        {
+            Policy = IceTransportPolicy.Relay,
+            TurnServers = LanguageExt.Seq.create(new TurnServer(server, "user", "secret")),
+        };
+        var profile = new LinkProfile(c.Loss / 2, c.Duplicate, c.Reorder, TimeSpan.FromMilliseconds(1), TimeSpan.FromMilliseconds(c.MaxDelayMs));
+        var (sim, a, b) = IceSim.Pair(c.Seed, profile, relay, relay, c.BControlling);
+        sim.Nodes.Add(new FakeTurnServer(server, "user", "secret"));
+        sim.AddInterface(a, IceSim.Ep("10.0.0.1:5000"));
+        sim.AddInterface(b, IceSim.Ep("10.0.0.2:6000"));
+        if (!sim.RunUntil(() => IceSim.BothConnected(a, b), TimeSpan.FromSeconds(30))) return false;
+        return a.Agent.Selected!.Local.Candidate.Type == IceCandidateType.Relay && b.Agent.Selected!.Local.Candidate.Type == IceCandidateType.Relay &&
+               a.Log.Concat(b.Log).Select(l => l.Output).OfType<IceOutput.Transmit>().All(t => t.To.Equals(server));
+    }
 }
