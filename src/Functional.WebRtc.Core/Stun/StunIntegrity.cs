@@ -91,6 +91,16 @@ public static class StunIntegrity
         return offset + 24;
     }
 
+    /// <summary>Appends MESSAGE-INTEGRITY-SHA256 (32 bytes) at <paramref name="offset"/>; returns the new end.</summary>
+    internal static int AppendMessageIntegritySha256(Span<byte> d, int offset, ReadOnlySpan<byte> key)
+    {
+        BinaryPrimitives.WriteUInt16BigEndian(d[2..], (ushort)(offset - StunMessage.HeaderLength + 36));
+        HMACSHA256.HashData(key, d[..offset], d.Slice(offset + 4, 32));
+        BinaryPrimitives.WriteUInt16BigEndian(d[offset..], StunAttributeType.MessageIntegritySha256);
+        BinaryPrimitives.WriteUInt16BigEndian(d[(offset + 2)..], 32);
+        return offset + 36;
+    }
+
     /// <summary>Appends FINGERPRINT at <paramref name="offset"/>; returns the new end.</summary>
     internal static int AppendFingerprint(Span<byte> d, int offset)
     {

@@ -236,6 +236,21 @@ public sealed record StunMessage(StunClass Class, StunMethod Method, Transaction
         return buffer;
     }
 
+    /// <summary>
+    /// Encodes with MESSAGE-INTEGRITY-SHA256 (full 32 bytes) instead of MESSAGE-INTEGRITY, then FINGERPRINT if asked
+    /// (RFC 8489 14.6); with <paramref name="alsoSha1"/> MESSAGE-INTEGRITY comes first, for peers that only know SHA-1.
+    /// </summary>
+    public byte[] EncodeSha256(ReadOnlySpan<byte> integrityKey, bool fingerprint = false, bool alsoSha1 = false)
+    {
+        var length = EncodedLength(alsoSha1, fingerprint) + 36;
+        var buffer = new byte[length];
+        var offset = WriteTo(buffer, alsoSha1 ? integrityKey : default, fingerprint: false);
+        offset = StunIntegrity.AppendMessageIntegritySha256(buffer, offset, integrityKey);
+        if (fingerprint) offset = StunIntegrity.AppendFingerprint(buffer, offset);
+        BinaryPrimitives.WriteUInt16BigEndian(buffer.AsSpan(2), (ushort)(offset - HeaderLength));
+        return buffer;
+    }
+
     public int EncodedLength(bool integrity, bool fingerprint)
     {
         var n = HeaderLength;

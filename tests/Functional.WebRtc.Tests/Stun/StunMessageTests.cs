@@ -63,6 +63,23 @@ public class StunMessageTests
     }
 
     [Fact]
+    public void Sha256WriterAppendsVerifiableIntegrity()
+    {
+        var key = StunIntegrity.ShortTermKey("pwd");
+        var m = StunMessage.Create(StunClass.Request, StunMethod.Binding, Id, new StunAttribute.Username("x:y"));
+        var only = m.EncodeSha256(key, fingerprint: true);
+        Assert.True(StunIntegrity.CheckMessageIntegritySha256(only, key));
+        Assert.False(StunIntegrity.CheckMessageIntegrity(only, key));
+        Assert.True(StunIntegrity.CheckFingerprint(only));
+        var both = m.EncodeSha256(key, fingerprint: true, alsoSha1: true);
+        Assert.True(StunIntegrity.CheckMessageIntegrity(both, key));
+        Assert.True(StunIntegrity.CheckMessageIntegritySha256(both, key));
+        Assert.True(StunIntegrity.CheckFingerprint(both));
+        Assert.True(StunMessage.TryParse(both, out var back, out _));
+        Assert.Equal(4, back.Attributes.Count);
+    }
+
+    [Fact]
     public void UnknownComprehensionRequiredAttributesAreListed()
     {
         var bytes = StunMessage.Create(StunClass.Request, StunMethod.Binding, Id,
