@@ -97,4 +97,30 @@ public class IceSimProperties
         return a.Agent.Selected!.Local.Candidate.Type == IceCandidateType.Relay && b.Agent.Selected!.Local.Candidate.Type == IceCandidateType.Relay &&
                a.Log.Concat(b.Log).Select(l => l.Output).OfType<IceOutput.Transmit>().All(t => t.To.Equals(server));
     }
+    /// <summary>Some paths between the agents' interfaces are cut (at least one kept): they connect on a working one.</summary>
+    [Property(MaxTest = 40, Arbitrary = new[] { typeof(IceSimArbs) })]
+    public bool ConnectOnAWorkingPathWhenOthersAreCut(LinkCase c, int cutMask)
+    {
+        var (sim, a, b) = Build(c with { InterfacesA = 2, InterfacesB = 2 });
+        var aSockets = a.Agent.Locals.Map(l => l.Socket).ToList();
+        var bSockets = b.Agent.Locals.Map(l => l.Socket).ToList();
+        var keep = (cutMask & 0x7fffffff) % 4; // one path that always works
+        var working = new HashSet<(string, string)>();
+        for (var i = 0; i < 2; i++)
+            for (var j = 0; j < 2; j++)
+            {
+                var k = i * 2 + j;
+                // Same-index interfaces share a subnet in Build; cross paths only work when not cut.
+                var cut = k != keep && ((cutMask >> k) & 1) == 1;
+                if (cut)
+                {
+                    sim.Net.SetDown(aSockets[i], bSockets[j], true);
+                    sim.Net.SetDown(bSockets[j], aSockets[i], true);
+                }
+                else working.Add((aSockets[i].ToString(), bSockets[j].ToString()));
+            }
+        if (!sim.RunUntil(() => IceSim.BothConnected(a, b), TimeSpan.FromSeconds(40))) return false;
+        var sel = a.Agent.Selected!;
+        return working.Contains((sel.Local.Socket.ToString(), sel.RemoteEndPoint.ToString()));
+    }
 }
