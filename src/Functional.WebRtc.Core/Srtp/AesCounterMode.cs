@@ -28,7 +28,7 @@ internal sealed class AesCounterMode : IDisposable
         if (key.Length is not (16 or 24 or 32)) throw new ArgumentException("AES key must be 16, 24 or 32 octets", nameof(key));
         if (allowAesNi && key.Length == 16 && AesNi.IsSupported && Sse2.IsSupported)
         {
-            _roundKeys = ExpandKey128(key);
+            _roundKeys = AesGcmIntrinsics.ExpandKey128(key);
             return;
         }
         _aes = Aes.Create();
@@ -141,35 +141,6 @@ internal sealed class AesCounterMode : IDisposable
         Span<byte> block = stackalloc byte[16];
         keystream.CopyTo(block);
         for (int j = 0; j < tail.Length; j++) tail[j] ^= block[j];
-    }
-
-    /// <summary>FIPS-197 key expansion for AES-128 with AESKEYGENASSIST.</summary>
-    private static Vector128<byte>[] ExpandKey128(ReadOnlySpan<byte> key)
-    {
-        var rk = new Vector128<byte>[11];
-        rk[0] = Vector128.Create(key);
-        rk[1] = NextRoundKey(rk[0], AesNi.KeygenAssist(rk[0], 0x01));
-        rk[2] = NextRoundKey(rk[1], AesNi.KeygenAssist(rk[1], 0x02));
-        rk[3] = NextRoundKey(rk[2], AesNi.KeygenAssist(rk[2], 0x04));
-        rk[4] = NextRoundKey(rk[3], AesNi.KeygenAssist(rk[3], 0x08));
-        rk[5] = NextRoundKey(rk[4], AesNi.KeygenAssist(rk[4], 0x10));
-        rk[6] = NextRoundKey(rk[5], AesNi.KeygenAssist(rk[5], 0x20));
-        rk[7] = NextRoundKey(rk[6], AesNi.KeygenAssist(rk[6], 0x40));
-        rk[8] = NextRoundKey(rk[7], AesNi.KeygenAssist(rk[7], 0x80));
-        rk[9] = NextRoundKey(rk[8], AesNi.KeygenAssist(rk[8], 0x1B));
-        rk[10] = NextRoundKey(rk[9], AesNi.KeygenAssist(rk[9], 0x36));
-        return rk;
-    }
-
-    private static Vector128<byte> NextRoundKey(Vector128<byte> previous, Vector128<byte> assist)
-    {
-        // Broadcast the rotated-substituted last word, then fold the previous words in (w[i] = w[i-4] ^ w[i-1]).
-        var t = Sse2.Shuffle(assist.AsInt32(), 0xFF).AsByte();
-        var k = previous;
-        k ^= Sse2.ShiftLeftLogical128BitLane(k, 4);
-        k ^= Sse2.ShiftLeftLogical128BitLane(k, 4);
-        k ^= Sse2.ShiftLeftLogical128BitLane(k, 4);
-        return k ^ t;
     }
 
     public void Dispose()

@@ -27,7 +27,7 @@ internal abstract class SrtpCipher : IDisposable
     public abstract void Dispose();
 
     public static SrtpCipher Create(SrtpProfileParameters p, SrtpSessionKeys keys, bool allowAesNi) =>
-        p.IsAead ? new AesGcmCipher(keys) : new AesCmHmacSha1Cipher(p, keys, allowAesNi);
+        p.IsAead ? new AesGcmCipher(keys, allowAesNi) : new AesCmHmacSha1Cipher(p, keys, allowAesNi);
 }
 
 /// <summary>AES_CM_128 with HMAC-SHA1 (RFC 3711 4.1.1, 4.2.1).</summary>
@@ -140,19 +140,20 @@ internal sealed class AesCmHmacSha1Cipher : SrtpCipher
 internal sealed class AesGcmCipher : SrtpCipher
 {
     private const int Tag = 16;
-    private readonly AesGcm _rtp, _rtcp;
+    private readonly GcmEngine _rtp, _rtcp;
     private readonly byte[] _rtpSalt, _rtcpSalt;
 
-    public AesGcmCipher(SrtpSessionKeys keys)
+    public AesGcmCipher(SrtpSessionKeys keys, bool allowAesNi)
     {
-        _rtp = new AesGcm(keys.RtpEncryptionKey, Tag);
-        _rtcp = new AesGcm(keys.RtcpEncryptionKey, Tag);
+        _rtp = GcmEngine.Create(keys.RtpEncryptionKey, allowAesNi);
+        _rtcp = GcmEngine.Create(keys.RtcpEncryptionKey, allowAesNi);
         _rtpSalt = (byte[])keys.RtpSalt.Clone();
         _rtcpSalt = (byte[])keys.RtcpSalt.Clone();
     }
 
     public override int RtpTagLength => Tag;
     public override int RtcpTagLength => Tag;
+    public bool UsesAesNi => _rtp is GcmEngine.Intrinsics;
 
     /// <summary>IV = (0x0000 || SSRC || ROC || SEQ) XOR salt (RFC 7714 8.1).</summary>
     private void RtpNonce(Span<byte> nonce, uint ssrc, uint roc, ushort seq)
@@ -186,23 +187,14 @@ internal sealed class AesGcmCipher : SrtpCipher
         RtpNonce(nonce, ssrc, roc, seq);
         var payload = packet[headerLength..length];
         // AAD is the whole RTP header including CSRCs and extension (RFC 7714 8.2).
-        _rtp.Encrypt(nonce, payload, payload, packet.Slice(length, Tag), packet[..headerLength]);
+        _rtp.Encrypt(nonce, payload, packet.Slice(length, Tag), packet[..headerLength]);
     }
 
     public override bool UnprotectRtp(Span<byte> packet, int headerLength, int length, uint ssrc, uint roc, ushort seq)
     {
         Span<byte> nonce = stackalloc byte[12];
         RtpNonce(nonce, ssrc, roc, seq);
-        var payload = packet[headerLength..length];
-        try
-        {
-            _rtp.Decrypt(nonce, payload, packet.Slice(length, Tag), payload, packet[..headerLength]);
-            return true;
-        }
-        catch (CryptographicException)
-        {
-            return false;
-        }
+        return _rtp.Decrypt(nonce, packet[headerLength..length], packet.Slice(length, Tag), packet[..headerLength]);
     }
 
     public override int ProtectRtcp(Span<byte> packet, int length, uint ssrc, uint srtcpIndex)
@@ -215,7 +207,7 @@ internal sealed class AesGcmCipher : SrtpCipher
         BinaryPrimitives.WriteUInt32BigEndian(aad[8..], word);
         var payload = packet[8..length];
         // Layout (RFC 7714 9.2): header | ciphertext | tag | E || SRTCP index; AAD = header || E || index.
-        _rtcp.Encrypt(nonce, payload, payload, packet.Slice(length, Tag), aad);
+        _rtcp.Encrypt(nonce, payload, packet.Slice(length, Tag), aad);
         BinaryPrimitives.WriteUInt32BigEndian(packet[(length + Tag)..], word);
         return length + Tag + 4;
     }
@@ -225,31 +217,19 @@ internal sealed class AesGcmCipher : SrtpCipher
         Span<byte> nonce = stackalloc byte[12];
         RtcpNonce(nonce, ssrc, srtcpIndex);
         int tagStart = length - 4 - Tag;
-        try
+        if (encrypted)
         {
-            if (encrypted)
-            {
-                Span<byte> aad = stackalloc byte[12];
-                packet[..8].CopyTo(aad);
-                packet.Slice(length - 4, 4).CopyTo(aad[8..]);
-                var payload = packet[8..tagStart];
-                _rtcp.Decrypt(nonce, payload, packet.Slice(tagStart, Tag), payload, aad);
-            }
-            else
-            {
-                // E = 0: everything before the tag, then E || index, is AAD (RFC 7714 9.3). Move the trailer word
-                // to where the tag starts so the AAD is contiguous.
-                Span<byte> tag = stackalloc byte[Tag];
-                packet.Slice(tagStart, Tag).CopyTo(tag);
-                packet.Slice(length - 4, 4).CopyTo(packet[tagStart..]);
-                _rtcp.Decrypt(nonce, ReadOnlySpan<byte>.Empty, tag, Span<byte>.Empty, packet[..(tagStart + 4)]);
-            }
-            return true;
+            Span<byte> aad = stackalloc byte[12];
+            packet[..8].CopyTo(aad);
+            packet.Slice(length - 4, 4).CopyTo(aad[8..]);
+            return _rtcp.Decrypt(nonce, packet[8..tagStart], packet.Slice(tagStart, Tag), aad);
         }
-        catch (CryptographicException)
-        {
-            return false;
-        }
+        // E = 0: everything before the tag, then E || index, is AAD (RFC 7714 9.3). Move the trailer word
+        // to where the tag starts so the AAD is contiguous.
+        Span<byte> tag = stackalloc byte[Tag];
+        packet.Slice(tagStart, Tag).CopyTo(tag);
+        packet.Slice(length - 4, 4).CopyTo(packet[tagStart..]);
+        return _rtcp.Decrypt(nonce, Span<byte>.Empty, tag, packet[..(tagStart + 4)]);
     }
 
     public override void Dispose()
@@ -258,5 +238,46 @@ internal sealed class AesGcmCipher : SrtpCipher
         _rtcp.Dispose();
         CryptographicOperations.ZeroMemory(_rtpSalt);
         CryptographicOperations.ZeroMemory(_rtcpSalt);
+    }
+}
+
+/// <summary>AES-GCM with in-place data: AES-NI/PCLMULQDQ when the CPU has them, else .NET's AesGcm (OpenSSL).</summary>
+internal abstract class GcmEngine : IDisposable
+{
+    public abstract void Encrypt(ReadOnlySpan<byte> nonce, Span<byte> data, Span<byte> tag, ReadOnlySpan<byte> aad);
+    public abstract bool Decrypt(ReadOnlySpan<byte> nonce, Span<byte> data, ReadOnlySpan<byte> tag, ReadOnlySpan<byte> aad);
+    public abstract void Dispose();
+
+    public static GcmEngine Create(byte[] key, bool allowAesNi) =>
+        allowAesNi && AesGcmIntrinsics.IsSupported ? new Intrinsics(key) : new Bcl(key);
+
+    internal sealed class Intrinsics(byte[] key) : GcmEngine
+    {
+        private readonly AesGcmIntrinsics _gcm = new(key);
+        public override void Encrypt(ReadOnlySpan<byte> nonce, Span<byte> data, Span<byte> tag, ReadOnlySpan<byte> aad) => _gcm.Encrypt(nonce, data, tag, aad);
+        public override bool Decrypt(ReadOnlySpan<byte> nonce, Span<byte> data, ReadOnlySpan<byte> tag, ReadOnlySpan<byte> aad) => _gcm.Decrypt(nonce, data, tag, aad);
+        public override void Dispose() => _gcm.Dispose();
+    }
+
+    internal sealed class Bcl(byte[] key) : GcmEngine
+    {
+        private readonly AesGcm _gcm = new(key, AesGcmIntrinsics.TagSize);
+        public override void Encrypt(ReadOnlySpan<byte> nonce, Span<byte> data, Span<byte> tag, ReadOnlySpan<byte> aad) =>
+            _gcm.Encrypt(nonce, data, data, tag, aad); // exact overlap (in place) is allowed
+
+        public override bool Decrypt(ReadOnlySpan<byte> nonce, Span<byte> data, ReadOnlySpan<byte> tag, ReadOnlySpan<byte> aad)
+        {
+            try
+            {
+                _gcm.Decrypt(nonce, data, tag, data, aad);
+                return true;
+            }
+            catch (CryptographicException)
+            {
+                return false; // AuthenticationTagMismatchException: a forged or damaged packet, not a bug
+            }
+        }
+
+        public override void Dispose() => _gcm.Dispose();
     }
 }

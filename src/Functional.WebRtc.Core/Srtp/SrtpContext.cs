@@ -8,7 +8,7 @@ public sealed record SrtpOptions(int ReplayWindowSize = 64)
 {
     public static readonly SrtpOptions Default = new();
 
-    /// <summary>Use AES-NI for the AES-CM keystream when the CPU has it (tests turn it off to cover the fallback).</summary>
+    /// <summary>Use AES-NI (AES-CM keystream, AES-GCM with PCLMULQDQ) when the CPU has it; tests turn it off to cover the fallback.</summary>
     internal bool AllowAesNi { get; init; } = true;
 }
 
@@ -75,8 +75,8 @@ public sealed class SrtpContext : IDisposable
     /// <summary>Octets <see cref="ProtectRtcp"/> adds (SRTCP index word and tag).</summary>
     public int RtcpOverhead => _cipher.RtcpTagLength + 4;
 
-    /// <summary>True when AES-CM runs on AES-NI instructions (diagnostics).</summary>
-    public bool UsesAesNi => _cipher is AesCmHmacSha1Cipher { UsesAesNi: true };
+    /// <summary>True when the cipher runs on AES-NI (and, for GCM, PCLMULQDQ) instructions rather than the BCL fallback.</summary>
+    public bool UsesAesNi => _cipher is AesCmHmacSha1Cipher { UsesAesNi: true } or AesGcmCipher { UsesAesNi: true };
 
     /// <summary>
     /// Turns the RTP packet in buffer[..length) into an SRTP packet in place: encrypts the payload (everything after the

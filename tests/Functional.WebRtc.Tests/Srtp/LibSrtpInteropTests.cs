@@ -11,6 +11,13 @@ public class LibSrtpInteropTests
 {
     public static TheoryData<SrtpProtectionProfile> AllProfiles() => new(Profiles);
 
+    public static TheoryData<SrtpProtectionProfile, bool> AllProfilesBothEngines()
+    {
+        var data = new TheoryData<SrtpProtectionProfile, bool>();
+        foreach (var p in Profiles) { data.Add(p, true); data.Add(p, false); }
+        return data;
+    }
+
     private const uint Ssrc = 0x11223344;
     private const int Count = 160;
 
@@ -34,11 +41,11 @@ public class LibSrtpInteropTests
     }
 
     [LibSrtpTheory]
-    [MemberData(nameof(AllProfiles))]
-    public void LibSrtpUnprotectsWhatWeProtect(SrtpProtectionProfile profile)
+    [MemberData(nameof(AllProfilesBothEngines))]
+    public void LibSrtpUnprotectsWhatWeProtect(SrtpProtectionProfile profile, bool aesNi)
     {
         var (key, salt) = MasterKey(profile, 11);
-        using var ours = SrtpContext.Create(profile, key, salt);
+        using var ours = SrtpContext.Create(profile, key, salt, new SrtpOptions { AllowAesNi = aesNi });
         using var theirs = new LibSrtpSession(profile, key, salt, outbound: false);
         using var theirSender = new LibSrtpSession(profile, key, salt, outbound: true);
 
@@ -67,12 +74,12 @@ public class LibSrtpInteropTests
     }
 
     [LibSrtpTheory]
-    [MemberData(nameof(AllProfiles))]
-    public void WeUnprotectWhatLibSrtpProtects(SrtpProtectionProfile profile)
+    [MemberData(nameof(AllProfilesBothEngines))]
+    public void WeUnprotectWhatLibSrtpProtects(SrtpProtectionProfile profile, bool aesNi)
     {
         var (key, salt) = MasterKey(profile, 12);
         using var theirs = new LibSrtpSession(profile, key, salt, outbound: true);
-        using var ours = SrtpContext.Create(profile, key, salt, new SrtpOptions(128));
+        using var ours = SrtpContext.Create(profile, key, salt, new SrtpOptions(128) { AllowAesNi = aesNi });
 
         var plain = RtpStream(2);
         var wire = new List<byte[]>();
@@ -103,7 +110,7 @@ public class LibSrtpInteropTests
     {
         var (key, salt) = MasterKey(profile, 13);
         using var oursOut = SrtpContext.Create(profile, key, salt);
-        using var oursIn = SrtpContext.Create(profile, key, salt);
+        using var oursIn = SrtpContext.Create(profile, key, salt, new SrtpOptions { AllowAesNi = false }); // the fallback engines
         using var theirsOut = new LibSrtpSession(profile, key, salt, outbound: true);
         using var theirsIn = new LibSrtpSession(profile, key, salt, outbound: false);
 

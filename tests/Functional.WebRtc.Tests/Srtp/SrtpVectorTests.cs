@@ -128,28 +128,29 @@ public class SrtpVectorTests
     private static readonly byte[] GcmRtcp = Hex(
         "81c8000d 4d617273 4e545031 4e545032 52545020 0000042a 0000e930 4c756e61 deadbeef deadbeef deadbeef deadbeef deadbeef");
 
-    private static SrtpContext Gcm(SrtpProtectionProfile profile)
+    private static SrtpContext Gcm(SrtpProtectionProfile profile, bool aesNi = true)
     {
         var key = Hex(profile == SrtpProtectionProfile.AeadAes128Gcm
             ? "000102030405060708090a0b0c0d0e0f"
             : "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f");
-        return SrtpContext.FromSessionKeys(profile, new SrtpSessionKeys(key, [], GcmSalt, key, [], GcmSalt));
+        return SrtpContext.FromSessionKeys(profile, new SrtpSessionKeys(key, [], GcmSalt, key, [], GcmSalt), new SrtpOptions { AllowAesNi = aesNi });
     }
 
     [Theory]
-    [InlineData(SrtpProtectionProfile.AeadAes128Gcm,
-        "8040f17b 8041f8d3 5501a0b2 f24de3a3 fb34de6c acba861c 9d7e4bca be633bd5 0d294e6f 42a5f47a 51c7d19b 36de3adf 8833899d 7f27beb1 6a9152cf 765ee439 0cce")]
-    [InlineData(SrtpProtectionProfile.AeadAes256Gcm,
-        "8040f17b 8041f8d3 5501a0b2 32b1de78 a822fe12 ef9f78fa 332e33aa b1801238 9a58e2f3 b50b2a02 76ffae0f 1ba63799 b87b7aa3 db36dfff d6b0f9bb 7878d7a7 6c13")]
-    public void GcmRtpMatchesRfc7714Section16(SrtpProtectionProfile profile, string expected)
+    [InlineData(SrtpProtectionProfile.AeadAes128Gcm, true, Rtp128)]
+    [InlineData(SrtpProtectionProfile.AeadAes128Gcm, false, Rtp128)]
+    [InlineData(SrtpProtectionProfile.AeadAes256Gcm, true, Rtp256)]
+    [InlineData(SrtpProtectionProfile.AeadAes256Gcm, false, Rtp256)]
+    public void GcmRtpMatchesRfc7714Section16(SrtpProtectionProfile profile, bool aesNi, string expected)
     {
         var want = Hex(expected);
-        using var sender = Gcm(profile);
+        using var sender = Gcm(profile, aesNi);
+        Assert.Equal(aesNi && AesGcmIntrinsics.IsSupported, sender.UsesAesNi);
         var buffer = WithRoom(GcmRtp);
         Assert.Equal(SrtpResult.Ok, sender.ProtectRtp(buffer, GcmRtp.Length, out int n));
         Assert.Equal(want, buffer[..n]);
 
-        using var receiver = Gcm(profile);
+        using var receiver = Gcm(profile, aesNi);
         buffer = WithRoom(want);
         Assert.Equal(SrtpResult.Ok, receiver.UnprotectRtp(buffer, want.Length, out n));
         Assert.Equal(GcmRtp, buffer[..n]);
@@ -157,18 +158,25 @@ public class SrtpVectorTests
         Assert.Equal(SrtpResult.Replayed, receiver.UnprotectRtp(buffer, want.Length, out _));
     }
 
-    [Fact]
-    public void GcmRtcpEncryptionMatchesRfc7714Section17_1()
+    private const string Rtp128 =
+        "8040f17b 8041f8d3 5501a0b2 f24de3a3 fb34de6c acba861c 9d7e4bca be633bd5 0d294e6f 42a5f47a 51c7d19b 36de3adf 8833899d 7f27beb1 6a9152cf 765ee439 0cce";
+    private const string Rtp256 =
+        "8040f17b 8041f8d3 5501a0b2 32b1de78 a822fe12 ef9f78fa 332e33aa b1801238 9a58e2f3 b50b2a02 76ffae0f 1ba63799 b87b7aa3 db36dfff d6b0f9bb 7878d7a7 6c13";
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void GcmRtcpEncryptionMatchesRfc7714Section17_1(bool aesNi)
     {
         var want = Hex("81c8000d 4d617273 63e94885 dcdab67c a727d766 2f6b7e99 7ff5c0f7 6c06f32d c676a5f1 730d6fda" +
                        "4ce09b46 86303ded 0bb9275b c84aa458 96cf4d2f c5abf872 45d9eade 800005d4");
-        using var sender = Gcm(SrtpProtectionProfile.AeadAes128Gcm);
+        using var sender = Gcm(SrtpProtectionProfile.AeadAes128Gcm, aesNi);
         sender.SetNextSrtcpIndex(0x4d617273, 0x5d4);
         var buffer = WithRoom(GcmRtcp);
         Assert.Equal(SrtpResult.Ok, sender.ProtectRtcp(buffer, GcmRtcp.Length, out int n));
         Assert.Equal(want, buffer[..n]);
 
-        using var receiver = Gcm(SrtpProtectionProfile.AeadAes128Gcm);
+        using var receiver = Gcm(SrtpProtectionProfile.AeadAes128Gcm, aesNi);
         buffer = WithRoom(want);
         Assert.Equal(SrtpResult.Ok, receiver.UnprotectRtcp(buffer, want.Length, out n));
         Assert.Equal(GcmRtcp, buffer[..n]);
@@ -185,15 +193,51 @@ public class SrtpVectorTests
         "deadbeef deadbeef deadbeef deadbeef deadbeef 91db4afb feee5a97 8fab4393 ed2615fe 000005d4")]
     public void GcmRtcpVerificationMatchesRfc7714Section17(SrtpProtectionProfile profile, string srtcp)
     {
-        var wire = Hex(srtcp);
-        using var receiver = Gcm(profile);
+        foreach (var aesNi in new[] { true, false })
+            VerifyRtcp(profile, Hex(srtcp), aesNi);
+    }
+
+    private static void VerifyRtcp(SrtpProtectionProfile profile, byte[] wire, bool aesNi)
+    {
+        using var receiver = Gcm(profile, aesNi);
         var buffer = WithRoom(wire);
         Assert.Equal(SrtpResult.Ok, receiver.UnprotectRtcp(buffer, wire.Length, out int n));
         Assert.Equal(GcmRtcp, buffer[..n]);
 
         var tampered = WithRoom(wire);
         tampered[20] ^= 1;
-        using var fresh = Gcm(profile);
+        using var fresh = Gcm(profile, aesNi);
         Assert.Equal(SrtpResult.AuthenticationFailed, fresh.UnprotectRtcp(tampered, wire.Length, out _));
+    }
+
+    [Fact]
+    public void IntrinsicGcmEqualsBclAesGcm()
+    {
+        if (!AesGcmIntrinsics.IsSupported) return; // nothing to compare: the BCL engine is the only one in use
+        var rng = new Random(5);
+        foreach (int keyLength in new[] { 16, 32 })
+            for (int t = 0; t < 200; t++)
+            {
+                var key = new byte[keyLength];
+                var nonce = new byte[12];
+                var aad = new byte[rng.Next(0, 80)];
+                var plain = new byte[t < 100 ? rng.Next(0, 70) : rng.Next(0, 1500)];
+                rng.NextBytes(key); rng.NextBytes(nonce); rng.NextBytes(aad); rng.NextBytes(plain);
+                var expected = new byte[plain.Length];
+                var expectedTag = new byte[16];
+                using (var bcl = new System.Security.Cryptography.AesGcm(key, 16)) bcl.Encrypt(nonce, plain, expected, expectedTag, aad);
+                using var ours = new AesGcmIntrinsics(key);
+                var data = (byte[])plain.Clone();
+                var tag = new byte[16];
+                ours.Encrypt(nonce, data, tag, aad);
+                Assert.Equal(expected, data);
+                Assert.Equal(expectedTag, tag);
+                tag[t % 16] ^= 0x80;
+                Assert.False(ours.Decrypt(nonce, data, tag, aad));
+                Assert.Equal(expected, data); // a failed check leaves the data alone
+                tag[t % 16] ^= 0x80;
+                Assert.True(ours.Decrypt(nonce, data, tag, aad));
+                Assert.Equal(plain, data);
+            }
     }
 }
