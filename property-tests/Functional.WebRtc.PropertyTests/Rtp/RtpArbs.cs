@@ -11,7 +11,7 @@ public static class RtpGens
         Gen.Choose(min, max).SelectMany(n => Gen.ArrayOf(ArbMap.Default.GeneratorFor<byte>(), n));
     public static Gen<uint> UInt => ArbMap.Default.GeneratorFor<uint>();
     public static Gen<ushort> UShort => ArbMap.Default.GeneratorFor<ushort>();
-    public static Gen<byte> Byte => ArbMap.Default.GeneratorFor<byte>();
+    public static Gen<byte> Octet => ArbMap.Default.GeneratorFor<byte>();
     public static Gen<bool> Bool => ArbMap.Default.GeneratorFor<bool>();
 
     public static Gen<RtpPacket> Packet =>
