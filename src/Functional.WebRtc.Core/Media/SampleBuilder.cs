@@ -23,11 +23,16 @@ public sealed record SampleBuilderState(
     uint PrevTimestamp,
     bool PrevEnded,
     int DroppedSinceLastSample,
-    long DroppedPackets)
+    long DroppedPackets,
+    int StartupHold)
 {
-    /// <summary>A new builder. <paramref name="maxLate"/> is how many packets past a gap or an incomplete frame we wait before dropping it.</summary>
-    public static SampleBuilderState Create(IRtpDepacketizer depacketizer, int maxLate = 50) =>
-        new(depacketizer, Math.Max(1, maxLate), Map<long, RtpPacket>.Empty, Option<long>.None, 0, false, false, 0, false, 0, 0);
+    /// <summary>
+    /// A new builder. <paramref name="maxLate"/> is how many packets past a gap or an incomplete frame we wait before dropping it;
+    /// <paramref name="startupHold"/> is how many packets we wait, before the first frame, for earlier packets reordered behind later ones.
+    /// </summary>
+    public static SampleBuilderState Create(IRtpDepacketizer depacketizer, int maxLate = 50, int startupHold = 0) =>
+        new(depacketizer, Math.Max(1, maxLate), Map<long, RtpPacket>.Empty, Option<long>.None, 0, false, false, 0, false, 0, 0,
+            Math.Clamp(startupHold, 0, Math.Max(1, maxLate)));
 }
 
 /// <summary>
@@ -71,6 +76,7 @@ public static class SampleBuilder
         {
             var n = s.Next.IfNone(0);
             var late = flush || s.Highest - n >= s.MaxLate;
+            if (!s.Consumed && !flush && s.Highest - n < s.StartupHold) break;
             var found = s.Buffer.Find(n);
             if (found.IsNone)
             {
