@@ -90,6 +90,7 @@ public sealed class SctpAssociation
     private bool _peerForwardTsn;
     private uint _peerARwnd;
     private int _fastRtxBudget;
+    private int _marked; // chunks marked for retransmission (skip the scan when none)
 
     // Send side (TSNs are unwrapped to 64 bits).
     private long _nextTsn;
@@ -215,7 +216,7 @@ public sealed class SctpAssociation
         _terminated = true;
         _t1At = _t2At = _t3At = _delayedAckAt = _heartbeatAt = _reconfigAt = null;
         _t1Chunk = null;
-        _queue.Clear(); _sent.Clear(); _deferred.Clear(); _control.Clear();
+        _queue.Clear(); _sent.Clear(); _marked = 0; _deferred.Clear(); _control.Clear();
         _fragments.Clear(); _above.Clear();
         _flight = 0;
         foreach (var sid in _buffered.Keys.ToList())
@@ -330,7 +331,7 @@ public sealed class SctpAssociation
         if (CanSendData)
         {
             // Retransmissions first (RFC 9260 6.1 rule C), within the congestion window.
-            for (var i = 0; i < _sent.Count; i++)
+            for (var i = 0; i < _sent.Count && _marked > 0; i++)
             {
                 var c = _sent[i];
                 if (!c.Retransmit) continue;
@@ -341,7 +342,7 @@ public sealed class SctpAssociation
                     if (_fastRtxBudget < c.Size) break;
                     _fastRtxBudget -= c.Size;
                 }
-                c.Retransmit = false; c.InFlight = true; c.Transmissions++; c.SentAt = at;
+                SetRetransmit(c, false); c.InFlight = true; c.Transmissions++; c.SentAt = at;
                 _flight += c.Size;
                 builder.AddData(c);
             }
@@ -387,6 +388,13 @@ public sealed class SctpAssociation
 
     private long PeerWindow => _peerARwnd;
 
+    private void SetRetransmit(OutChunk c, bool value)
+    {
+        if (c.Retransmit == value) return;
+        c.Retransmit = value;
+        _marked += value ? 1 : -1;
+    }
+
     private void DropUnsent(OutMessage m)
     {
         m.Abandoned = true;
@@ -420,7 +428,7 @@ public sealed class SctpAssociation
         public void Finish()
         {
             if (_size == SctpPacket.HeaderLength) return;
-            var bytes = new byte[_size];
+            var bytes = GC.AllocateUninitializedArray<byte>(_size);
             var span = bytes.AsSpan();
             SctpPacket.WriteHeader(span, owner.Config.LocalPort, owner.Config.RemotePort, owner.PeerVerificationTag);
             var o = SctpPacket.HeaderLength;
@@ -731,7 +739,7 @@ public sealed class SctpAssociation
             if (!f.Unordered) Complete(f.StreamId, f.Ssn, f.Ppid, false, null);
             return;
         }
-        var message = new byte[total];
+        var message = GC.AllocateUninitializedArray<byte>((int)total);
         var o = 0;
         for (var t = start; t <= end; t++)
         {
@@ -856,6 +864,7 @@ public sealed class SctpAssociation
         while (_sent.Count > 0 && _sent.First.Tsn <= cum)
         {
             var c = _sent.PopFront();
+            SetRetransmit(c, false);
             if (!c.Acked && !c.Abandoned)
             {
                 bytesAcked += c.Size;
@@ -878,7 +887,7 @@ public sealed class SctpAssociation
                 var c = _sent[(int)idx];
                 if (c.Acked) continue;
                 c.Acked = true;
-                c.Retransmit = false;
+                SetRetransmit(c, false);
                 if (!c.Abandoned) { bytesAcked += c.Size; if (c.Tsn > highestNewlyAcked) highestNewlyAcked = c.Tsn; }
                 if (c.InFlight) { _flight -= c.Size; c.InFlight = false; }
             }
@@ -895,7 +904,7 @@ public sealed class SctpAssociation
                 if (++c.Misses < 3) continue;
                 c.Misses = 0;
                 if (ShouldAbandon(c, at)) { Abandon(c.Message); continue; }
-                c.Retransmit = true;
+                SetRetransmit(c, true);
                 if (c.InFlight) { _flight -= c.Size; c.InFlight = false; }
                 _fastRtxBudget = Config.Mtu - SctpPacket.HeaderLength;
                 if (!_fastRecovery)
@@ -967,7 +976,7 @@ public sealed class SctpAssociation
         {
             var c = _sent[i];
             if (c.Message != m || c.Abandoned) continue;
-            c.Abandoned = true; c.Retransmit = false;
+            c.Abandoned = true; SetRetransmit(c, false);
             if (c.InFlight) { _flight -= c.Size; c.InFlight = false; }
         }
         if (_queue.Count > 0 && _queue.First == m) _queue.PopFront();
@@ -1067,7 +1076,7 @@ public sealed class SctpAssociation
             var c = _sent[i];
             if (c.Acked || c.Abandoned) continue;
             if (ShouldAbandon(c, at)) { Abandon(c.Message); continue; }
-            c.Retransmit = true;
+            SetRetransmit(c, true);
             c.Misses = 0;
             if (c.InFlight) { _flight -= c.Size; c.InFlight = false; }
         }
