@@ -54,6 +54,7 @@ public sealed class DtlsEndpoint : IDisposable, IDtlsSession
         Certificate = certificate;
         Options = options ?? DtlsOptions.Default;
         transport = new QueueDatagramTransport(send, Options);
+        if (role == DtlsRole.Server) transport.GateChangeCipherSpec();
         this.remoteFingerprints = remoteFingerprints?.ToSeq().Strict() ?? Seq<Fingerprint>.Empty;
         if (!this.remoteFingerprints.IsEmpty) fingerprintsKnown.Set();
     }
@@ -187,7 +188,7 @@ public sealed class DtlsEndpoint : IDisposable, IDtlsSession
                 // No HelloVerifyRequest cookie round trip: ICE connectivity checks already proved the address.
                 connected = new DtlsServerProtocol(random) { VerifyRequests = false }.Accept(server, transport);
             }
-            transport.HandshakeFinished();
+            transport.HandshakeFinished(lastFlightMayBeLost: Role == DtlsRole.Server);
             lock (recordLock)
             {
                 if (closing.IsCancellationRequested) { connected.Close(); return; }
@@ -201,7 +202,10 @@ public sealed class DtlsEndpoint : IDisposable, IDtlsSession
         }
         catch (Exception e)
         {
-            if (!closing.IsCancellationRequested) Fail(FailureReason ?? Describe(e));
+            if (closing.IsCancellationRequested) { }
+            else if (peerClosed) PeerClosed();
+            else if (TimedOut(e)) Fail($"handshake timed out after {Options.HandshakeTimeout.TotalSeconds:0.#} s");
+            else Fail(FailureReason ?? Describe(e));
         }
         finally
         {
@@ -230,20 +234,25 @@ public sealed class DtlsEndpoint : IDisposable, IDtlsSession
             if (n >= 0) DataReceived?.Invoke(buffer.AsSpan(0, n));
             if (peerClosed) break;
         }
-        if (peerClosed && !closing.IsCancellationRequested)
-        {
-            // The peer sent close_notify; BouncyCastle answered with ours and closed the transport.
-            FailureReason ??= "closed by the peer (close_notify)";
-            closing.Cancel();
-            Move(DtlsTransportState.Closed);
-        }
+        if (peerClosed && !closing.IsCancellationRequested) PeerClosed();
     }
 
-    private string Describe(Exception e) => e switch
+    /// <summary>The peer sent close_notify; BouncyCastle answered with ours and closed the transport.</summary>
+    private void PeerClosed()
     {
-        _ when peerClosed => "closed by the peer (close_notify)",
-        TlsFatalAlert { AlertDescription: AlertDescription.handshake_failure } when Elapsed() >= Options.HandshakeTimeout && Options.HandshakeTimeout > TimeSpan.Zero
-            => $"handshake timed out after {Options.HandshakeTimeout.TotalSeconds:0.#} s",
+        FailureReason ??= "closed by the peer (close_notify)";
+        closing.Cancel();
+        transport.Close();
+        handshake.TrySetException(new OperationCanceledException("DTLS closed by the peer before the handshake completed"));
+        Move(DtlsTransportState.Closed);
+    }
+
+    private bool TimedOut(Exception e) =>
+        State != DtlsTransportState.Connected && Options.HandshakeTimeout > TimeSpan.Zero && Elapsed() >= Options.HandshakeTimeout
+        && e is TlsFatalAlert { AlertDescription: AlertDescription.handshake_failure };
+
+    private static string Describe(Exception e) => e switch
+    {
         TlsFatalAlert a => $"fatal alert {AlertDescription.GetText(a.AlertDescription)}{(a.InnerException is { } inner ? ": " + inner.Message : "")}",
         TlsFatalAlertReceived r => $"peer sent fatal alert {AlertDescription.GetText(r.AlertDescription)}",
         _ => $"{e.GetType().Name}: {e.Message}",

@@ -16,10 +16,15 @@ public sealed record DtlsOptions
     public int Mtu { get; init; } = 1200;
     /// <summary>Largest datagram we accept (peers on loopback or with a larger MTU may send more than <see cref="Mtu"/>).</summary>
     public int ReceiveLimit { get; init; } = 2048;
-    /// <summary>First handshake retransmission timeout; doubles on each retransmission. Zero: BouncyCastle's own (1 s).</summary>
+    /// <summary>
+    /// When the transport first repeats an unanswered flight (on top of BouncyCastle's own 1 s, 2 s, 4 s ... 60 s
+    /// retransmissions); doubles on each repeat. Zero turns the repetition off.
+    /// </summary>
     public TimeSpan InitialRetransmitTimeout { get; init; } = TimeSpan.FromMilliseconds(400);
-    /// <summary>Cap on the doubling (BouncyCastle alone goes to 60 s, which stalls a handshake after a few losses).</summary>
-    public TimeSpan MaxRetransmitTimeout { get; init; } = TimeSpan.FromSeconds(3);
+    /// <summary>Cap on the doubling of the repeat interval.</summary>
+    public TimeSpan MaxRetransmitTimeout { get; init; } = TimeSpan.FromSeconds(2);
+    /// <summary>How many times one flight is repeated by the transport.</summary>
+    public int MaxFlightRepeats { get; init; } = 8;
     /// <summary>Refuse peers that do not negotiate the extended master secret (RFC 7627). Offered either way.</summary>
     public bool RequireExtendedMasterSecret { get; init; }
     /// <summary>Received datagrams waiting for the DTLS thread beyond this are dropped.</summary>
