@@ -1,0 +1,255 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Org.BouncyCastle.Crypto.Tls;
+
+namespace Functional.WebRtc.Transport.Dtls;
+
+/// <summary>Sends one datagram on the path the DTLS records travel (the ICE-selected pair in the real stack).</summary>
+public delegate void DatagramSender(ReadOnlySpan<byte> datagram);
+
+/// <summary>
+/// BouncyCastle's <see cref="DatagramTransport"/> over a queue: the demultiplexer pushes received DTLS datagrams in
+/// with <see cref="Enqueue"/>; <see cref="Receive"/> blocks on a real wait (a BlockingCollection) with a timeout;
+/// <see cref="Send"/> goes to the caller's delegate, one writer at a time. <see cref="Close"/> wakes every waiter.
+/// <para>
+/// Fast flight repetition. BouncyCastle 1.8.10 resends a lost flight after 1 s, then 2, 4, 8 ... 60 s, and its record
+/// layer hides early timeouts from the handshake layer, so that schedule cannot be shortened from outside. This
+/// transport therefore remembers the datagrams of our last flight (everything sent since the last receive) and, while
+/// waiting for the answer, repeats them itself (until our next flight starts) after <see cref="DtlsOptions.InitialRetransmitTimeout"/>, doubling to
+/// <see cref="DtlsOptions.MaxRetransmitTimeout"/>, at most <see cref="DtlsOptions.MaxFlightRepeats"/> times.
+/// A repeated datagram is byte-identical: the peer's replay window drops the records it already has and accepts the
+/// ones that were lost, which is what a retransmission is for. BouncyCastle's own (re-encrypted) retransmissions
+/// continue as before. The final flight (the server's ChangeCipherSpec + Finished) is repeated the same way after the
+/// handshake until the peer sends anything, which recovers a lost final flight without waiting for the peer's timer.
+/// </para>
+/// </summary>
+public sealed class QueueDatagramTransport : DatagramTransport
+{
+    private readonly BlockingCollection<byte[]> inbound;
+    private readonly CancellationTokenSource closed = new();
+    private readonly DatagramSender send;
+    private readonly Lock sendLock = new();
+    private readonly int mtu;
+    private readonly int receiveLimit;
+    private readonly int maxQueued;
+    private readonly long initialRepeatTicks;
+    private readonly long maxRepeatTicks;
+    private readonly int maxRepeats;
+
+    // Flight repetition state, guarded by sendLock.
+    private readonly List<byte[]> flight = [];
+    private bool recording = true;       // false once the handshake is over (application data is not a flight)
+    private bool inFlight;               // the last thing that happened was a send (a flight is being written)
+    private bool awaitingAnswer;         // the flight is unanswered: repeat it when the timer runs out
+    private long repeatTicks;
+    private long repeatDeadline;
+    private int repeats;
+    private long lastRepeatAt;
+    private readonly System.Collections.Generic.HashSet<ulong> seen = [];
+
+    private byte[]? stash;               // one datagram taken by WaitForData, handed out by the next Receive
+    private long datagramsSent, datagramsReceived, datagramsDropped, datagramsRepeated;
+
+    private ChangeCipherSpecGate? gate;
+
+    /// <summary>
+    /// For a DTLS server: hold back the client's ChangeCipherSpec until its Certificate, ClientKeyExchange and
+    /// CertificateVerify are in (see <see cref="ChangeCipherSpecGate"/>). Call before the handshake starts.
+    /// </summary>
+    internal void GateChangeCipherSpec() => gate = new ChangeCipherSpecGate();
+
+    public QueueDatagramTransport(DatagramSender send, DtlsOptions? options = null)
+    {
+        var o = options ?? DtlsOptions.Default;
+        this.send = send;
+        mtu = o.Mtu;
+        receiveLimit = o.ReceiveLimit;
+        maxQueued = o.MaxQueuedDatagrams;
+        inbound = new BlockingCollection<byte[]>(new ConcurrentQueue<byte[]>());
+        initialRepeatTicks = (long)(o.InitialRetransmitTimeout.TotalSeconds * Stopwatch.Frequency);
+        maxRepeatTicks = Math.Max(initialRepeatTicks, (long)(o.MaxRetransmitTimeout.TotalSeconds * Stopwatch.Frequency));
+        maxRepeats = initialRepeatTicks > 0 ? o.MaxFlightRepeats : 0;
+    }
+
+    public bool IsClosed => closed.IsCancellationRequested;
+
+    /// <summary>Counters for diagnostics and tests: datagrams sent (including repeats), received, dropped on a full queue, repeated.</summary>
+    public (long Sent, long Received, long Dropped, long Repeated) Counters =>
+        (Interlocked.Read(ref datagramsSent), Interlocked.Read(ref datagramsReceived), Interlocked.Read(ref datagramsDropped), Interlocked.Read(ref datagramsRepeated));
+
+    /// <summary>Hands a received DTLS datagram (first byte 20..63) to the handshake / record layer. Thread-safe.</summary>
+    public void Enqueue(byte[] datagram)
+    {
+        if (IsClosed) return;
+        // Bound memory if nobody reads (e.g. a flood before Start): drop, as a network would.
+        if (inbound.Count >= maxQueued) { Interlocked.Increment(ref datagramsDropped); return; }
+        if (gate is { } g)
+        {
+            lock (g)
+            {
+                if (g.Filter(datagram) is { } kept) datagram = kept;
+                else { Interlocked.Increment(ref datagramsDropped); return; }
+            }
+        }
+        try { inbound.Add(datagram); Interlocked.Increment(ref datagramsReceived); }
+        catch (InvalidOperationException) { /* completed by Close */ }
+    }
+
+    /// <summary>The handshake is over: later sends are application data, not a flight to repeat.</summary>
+    /// <param name="lastFlightMayBeLost">True for the side that sent the final flight (a server): keep repeating it
+    /// until the peer sends anything. False for the side that received it (a client): stop repeating.</param>
+    internal void HandshakeFinished(bool lastFlightMayBeLost)
+    {
+        lock (sendLock)
+        {
+            recording = false;
+            if (!lastFlightMayBeLost) { awaitingAnswer = false; flight.Clear(); }
+        }
+    }
+
+    public int GetReceiveLimit() => receiveLimit;
+    public int GetSendLimit() => mtu;
+
+    /// <summary>
+    /// Copies the next datagram into <paramref name="buf"/>; returns its length, or -1 after <paramref name="waitMillis"/>
+    /// (&lt;= 0: do not wait). Repeats our unanswered flight while waiting. Throws once closed (BouncyCastle then gives up).
+    /// </summary>
+    public int Receive(byte[] buf, int off, int len, int waitMillis)
+    {
+        var datagram = Take(Math.Max(0, waitMillis));
+        if (datagram is null) return -1;
+        var n = Math.Min(len, datagram.Length);
+        Buffer.BlockCopy(datagram, 0, buf, off, n);
+        return n;
+    }
+
+    /// <summary>Blocks until a datagram is there (kept for the next Receive); false once closed or after <paramref name="timeout"/>.</summary>
+    internal bool WaitForData(TimeSpan timeout)
+    {
+        if (stash is not null) return true;
+        try
+        {
+            stash = Take(timeout == Timeout.InfiniteTimeSpan ? -1 : (int)Math.Min(int.MaxValue, timeout.TotalMilliseconds));
+            return stash is not null;
+        }
+        catch (TlsFatalAlert) { return false; }
+    }
+
+    /// <summary>Takes one datagram, waiting up to <paramref name="waitMillis"/> (-1: forever) and repeating our flight when due.</summary>
+    private byte[]? Take(int waitMillis)
+    {
+        if (stash is { } stashed) { stash = null; return Received(stashed); }
+        var end = waitMillis < 0 ? long.MaxValue : Stopwatch.GetTimestamp() + waitMillis * Stopwatch.Frequency / 1000;
+        lock (sendLock) inFlight = false;
+        while (true)
+        {
+            if (IsClosed) throw new TlsFatalAlert(AlertDescription.user_canceled);
+            var now = Stopwatch.GetTimestamp();
+            var until = end;
+            long deadline;
+            lock (sendLock) deadline = awaitingAnswer ? repeatDeadline : long.MaxValue;
+            if (deadline < until) until = deadline;
+            var wait = until == long.MaxValue ? Timeout.Infinite : (int)Math.Max(0, (until - now) * 1000 / Stopwatch.Frequency);
+            try
+            {
+                if (inbound.TryTake(out var datagram, wait, closed.Token)) return Received(datagram);
+            }
+            catch (OperationCanceledException) { throw new TlsFatalAlert(AlertDescription.user_canceled); }
+            catch (InvalidOperationException) { throw new TlsFatalAlert(AlertDescription.user_canceled); }
+            now = Stopwatch.GetTimestamp();
+            if (now >= end) return null;
+            RepeatFlightIfDue(now);
+        }
+    }
+
+    private byte[] Received(byte[] datagram)
+    {
+        lock (sendLock)
+        {
+            // A byte-identical copy of something already received is the peer repeating its flight: it is still
+            // waiting for ours, so repeat ours now (at most every 100 ms) instead of waiting for a timer.
+            var duplicate = !seen.Add(Fnv1a(datagram));
+            if (seen.Count > 512) seen.Clear();
+            if (!recording && IsApplicationTraffic(datagram))
+            {
+                // After the handshake: protected non-handshake traffic proves the peer has our final flight.
+                awaitingAnswer = false;
+                flight.Clear();
+            }
+            var now = Stopwatch.GetTimestamp();
+            if (duplicate && flight.Count > 0 && now - lastRepeatAt > Stopwatch.Frequency / 10) RepeatFlight(now, byTimer: false);
+        }
+        return datagram;
+    }
+
+    /// <summary>Application data or an alert in a protected epoch (RFC 6347 section 4.1: epoch at bytes 3..4).</summary>
+    private static bool IsApplicationTraffic(byte[] d) =>
+        d.Length >= 13 && (d[0] == 23 || (d[0] == 21 && (d[3] | d[4]) != 0));
+
+    private static ulong Fnv1a(ReadOnlySpan<byte> data)
+    {
+        var h = 14695981039346656037UL;
+        foreach (var b in data) h = (h ^ b) * 1099511628211UL;
+        return h ^ (ulong)data.Length;
+    }
+
+    private void RepeatFlightIfDue(long now)
+    {
+        lock (sendLock)
+        {
+            if (awaitingAnswer && now >= repeatDeadline) RepeatFlight(now, byTimer: true);
+        }
+    }
+
+    /// <summary>Sends our last flight again, byte for byte. Call under sendLock.</summary>
+    private void RepeatFlight(long now, bool byTimer)
+    {
+        if (IsClosed) return;
+        foreach (var d in flight)
+        {
+            Interlocked.Increment(ref datagramsSent);
+            Interlocked.Increment(ref datagramsRepeated);
+            try { send(d); } catch (Exception) { /* treat as loss */ }
+        }
+        lastRepeatAt = now;
+        if (!byTimer) return;
+        repeats++;
+        repeatTicks = Math.Min(repeatTicks * 2, maxRepeatTicks);
+        repeatDeadline = now + repeatTicks;
+        awaitingAnswer = repeats < maxRepeats;
+    }
+
+    /// <summary>Sends one datagram through the delegate; one writer at a time. Silently dropped once closed.</summary>
+    public void Send(byte[] buf, int off, int len)
+    {
+        lock (sendLock)
+        {
+            if (IsClosed) return;
+            if (recording && maxRepeats > 0)
+            {
+                if (!inFlight)
+                {
+                    // The first send after a receive (or a BouncyCastle timeout) starts a new flight.
+                    flight.Clear();
+                    inFlight = true;
+                    repeats = 0;
+                    repeatTicks = initialRepeatTicks;
+                }
+                flight.Add(buf.AsSpan(off, len).ToArray());
+                awaitingAnswer = true;
+                repeatDeadline = Stopwatch.GetTimestamp() + repeatTicks;
+            }
+            Interlocked.Increment(ref datagramsSent);
+            try { send(buf.AsSpan(off, len)); }
+            catch (Exception) { /* a datagram path may fail (unreachable, closed socket): treat as loss */ }
+        }
+    }
+
+    /// <summary>Closes: further sends are dropped and every blocked or future Receive throws.</summary>
+    public void Close()
+    {
+        if (IsClosed) return;
+        lock (sendLock) { closed.Cancel(); flight.Clear(); awaitingAnswer = false; }
+        inbound.CompleteAdding();
+    }
+}
