@@ -1,3 +1,4 @@
+using Functional.WebRtc.Core.Ice;
 using Microsoft.Extensions.Logging;
 
 namespace Functional.WebRtc;

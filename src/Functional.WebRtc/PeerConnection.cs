@@ -1,3 +1,4 @@
+using Functional.WebRtc.Core.Ice;
 using System.Security.Cryptography;
 using System.Threading.Channels;
 using Functional.WebRtc.Core;

@@ -1,3 +1,4 @@
+using Functional.WebRtc.Core.Ice;
 using Functional.WebRtc.Core.EventLog;
 using Functional.WebRtc.Core.PeerConnection;
 using Functional.WebRtc.Testing;

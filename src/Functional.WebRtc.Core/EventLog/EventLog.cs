@@ -1,3 +1,4 @@
+using Functional.WebRtc.Core.Ice;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Functional.WebRtc.Core.PeerConnection;

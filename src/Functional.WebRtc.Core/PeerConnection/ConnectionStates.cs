@@ -1,16 +1,10 @@
+using Functional.WebRtc.Core.Dtls;
+using Functional.WebRtc.Core.Ice;
+
 namespace Functional.WebRtc;
 
 /// <summary>W3C RTCPeerConnectionState.</summary>
 public enum PeerConnectionState { New, Connecting, Connected, Disconnected, Failed, Closed }
-
-/// <summary>W3C RTCIceConnectionState.</summary>
-public enum IceConnectionState { New, Checking, Connected, Completed, Disconnected, Failed, Closed }
-
-/// <summary>W3C RTCIceGatheringState.</summary>
-public enum IceGatheringState { New, Gathering, Complete }
-
-/// <summary>W3C RTCDtlsTransportState.</summary>
-public enum DtlsTransportState { New, Connecting, Connected, Closed, Failed }
 
 public static class ConnectionStates
 {
@@ -31,5 +25,4 @@ public static class ConnectionStates
     public static string ToText(this PeerConnectionState s) => s.ToString().ToLowerInvariant();
     public static string ToText(this IceConnectionState s) => s.ToString().ToLowerInvariant();
     public static string ToText(this IceGatheringState s) => s.ToString().ToLowerInvariant();
-    public static string ToText(this DtlsTransportState s) => s.ToString().ToLowerInvariant();
 }

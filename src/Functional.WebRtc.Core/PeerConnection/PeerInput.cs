@@ -1,3 +1,5 @@
+using Functional.WebRtc.Core.Ice;
+using Functional.WebRtc.Core.Dtls;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 

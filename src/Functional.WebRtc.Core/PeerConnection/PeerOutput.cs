@@ -1,3 +1,4 @@
+using Functional.WebRtc.Core.Ice;
 using LanguageExt;
 
 namespace Functional.WebRtc.Core.PeerConnection;

@@ -1,3 +1,5 @@
+using Functional.WebRtc.Core.Ice;
+using Functional.WebRtc.Core.Dtls;
 using Functional.WebRtc.Core.Signaling;
 using LanguageExt;
 

@@ -1,8 +1,5 @@
 namespace Functional.WebRtc;
 
-/// <summary>W3C RTCIceTransportPolicy: all candidates, or relayed ones only.</summary>
-public enum IceTransportPolicy { All, Relay }
-
 /// <summary>W3C RTCBundlePolicy.</summary>
 public enum BundlePolicy { Balanced, MaxCompat, MaxBundle }
 

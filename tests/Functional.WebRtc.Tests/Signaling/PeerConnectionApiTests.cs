@@ -1,3 +1,4 @@
+using Functional.WebRtc.Core.Ice;
 using System.Collections.Concurrent;
 using Functional.WebRtc.Core.EventLog;
 

@@ -1,3 +1,5 @@
+using Functional.WebRtc.Core.Ice;
+using Functional.WebRtc.Core.Dtls;
 using Functional.WebRtc.Core;
 using Functional.WebRtc.Core.PeerConnection;
 using Functional.WebRtc.Core.Sdp;

@@ -27,8 +27,8 @@ public class LibSrtpInteropTests
         {
             ushort seq = (ushort)(65_500 + i);
             return i % 3 == 0
-                ? Rtp(seq, Ssrc, (i * 37) % 1300, csrcs: i % 4, extensionWords: i % 5, seed: seed)
-                : Rtp(seq, Ssrc, (i * 53) % 1300, seed: seed);
+                ? SrtpTestData.Rtp(seq, Ssrc, (i * 37) % 1300, csrcs: i % 4, extensionWords: i % 5, seed: seed)
+                : SrtpTestData.Rtp(seq, Ssrc, (i * 53) % 1300, seed: seed);
         }).ToList();
 
     /// <summary>A delivery order with neighbours swapped and a few packets held back by up to 20 places.</summary>

@@ -67,7 +67,7 @@ public class SrtpContextTests
         using var server = SrtpSession.FromDtls((ushort)profile, exported, isDtlsClient: false).IfLeft(e => throw new Exception(e.ToString()));
         foreach (var (from, to) in new[] { (client, server), (server, client) })
         {
-            var rtp = Rtp(100, 0x1234, 200);
+            var rtp = SrtpTestData.Rtp(100, 0x1234, 200);
             var buffer = WithRoom(rtp);
             Assert.Equal(SrtpResult.Ok, from.ProtectRtp(buffer, rtp.Length, out int n));
             Assert.Equal(SrtpResult.Ok, to.UnprotectRtp(buffer, n, out int m));
@@ -79,7 +79,7 @@ public class SrtpContextTests
             Assert.Equal(rtcp, buffer[..m]);
         }
         // A direction's own keys do not open its own packets: the two directions use different keys.
-        var own = WithRoom(Rtp(5, 1, 50));
+        var own = WithRoom(SrtpTestData.Rtp(5, 1, 50));
         Assert.Equal(SrtpResult.Ok, client.ProtectRtp(own, 62, out int len));
         Assert.Equal(SrtpResult.AuthenticationFailed, client.UnprotectRtp(own, len, out _));
     }
@@ -91,7 +91,7 @@ public class SrtpContextTests
         var (sender, receiver) = Pair(profile);
         using (sender) using (receiver)
         {
-            var rtp = Rtp(9, 0xdeadbeef, 300, csrcs: 3, extensionWords: 2);
+            var rtp = SrtpTestData.Rtp(9, 0xdeadbeef, 300, csrcs: 3, extensionWords: 2);
             int header = 12 + 12 + 4 + 8;
             var buffer = WithRoom(rtp);
             Assert.Equal(SrtpResult.Ok, sender.ProtectRtp(buffer, rtp.Length, out int n));
@@ -119,7 +119,7 @@ public class SrtpContextTests
             for (int i = 0; i < 200; i++)
             {
                 ushort seq = (ushort)(65_436 + i); // crosses 65535 -> 0 after 100 packets
-                var rtp = Rtp(seq, ssrc, 100 + i);
+                var rtp = SrtpTestData.Rtp(seq, ssrc, 100 + i);
                 var buffer = WithRoom(rtp);
                 Assert.Equal(SrtpResult.Ok, sender.ProtectRtp(buffer, rtp.Length, out int n));
                 sent.Add((rtp, buffer[..n]));
@@ -154,7 +154,7 @@ public class SrtpContextTests
                 var wires = new List<byte[]>();
                 for (ushort seq = 0; seq < 400; seq++)
                 {
-                    var buffer = WithRoom(Rtp(seq, 1, 20));
+                    var buffer = WithRoom(SrtpTestData.Rtp(seq, 1, 20));
                     sender.ProtectRtp(buffer, 32, out int n);
                     wires.Add(buffer[..n]);
                 }
@@ -199,7 +199,7 @@ public class SrtpContextTests
         using (sender) using (receiver)
         {
             // A forged packet with a far-ahead sequence must not move the receiver's state.
-            var good = WithRoom(Rtp(10, 5, 40));
+            var good = WithRoom(SrtpTestData.Rtp(10, 5, 40));
             sender.ProtectRtp(good, 52, out int n);
             var forged = (byte[])good.Clone();
             forged[n - 1] ^= 1;
@@ -216,19 +216,19 @@ public class SrtpContextTests
         var (sender, receiver) = Pair(SrtpProtectionProfile.AesCm128HmacSha1_80);
         using (sender) using (receiver)
         {
-            var rtp = Rtp(1, 1, 10);
+            var rtp = SrtpTestData.Rtp(1, 1, 10);
             Assert.Equal(SrtpResult.BufferTooSmall, sender.ProtectRtp(rtp, rtp.Length, out _)); // no room for the tag
             Assert.Equal(SrtpResult.BufferTooSmall, sender.ProtectRtp(rtp, rtp.Length + 1, out _));
             Assert.Equal(SrtpResult.TooShort, sender.ProtectRtp(new byte[64], 11, out _));
             var v1 = WithRoom(rtp);
             v1[0] = 0x40;
             Assert.Equal(SrtpResult.InvalidHeader, sender.ProtectRtp(v1, rtp.Length, out _));
-            var ext = WithRoom(Rtp(1, 1, 0, extensionWords: 0));
+            var ext = WithRoom(SrtpTestData.Rtp(1, 1, 0, extensionWords: 0));
             System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(ext.AsSpan(14), 100); // extension longer than the packet
             Assert.Equal(SrtpResult.InvalidHeader, sender.ProtectRtp(ext, 16, out _));
             Assert.Equal(SrtpResult.TooShort, receiver.UnprotectRtp(new byte[21], 21, out _));
             Assert.Equal(SrtpResult.TooShort, receiver.UnprotectRtcp(new byte[21], 21, out _));
-            Assert.Equal(SrtpResult.AuthenticationFailed, receiver.UnprotectRtp(WithRoom(Rtp(3, 3, 30)), 42, out _));
+            Assert.Equal(SrtpResult.AuthenticationFailed, receiver.UnprotectRtp(WithRoom(SrtpTestData.Rtp(3, 3, 30)), 42, out _));
         }
     }
 }
