@@ -1,7 +1,9 @@
-namespace Functional.WebRtc;
+using System.Text;
+using Functional.WebRtc.Core;
+using Functional.WebRtc.Core.DataChannels;
+using CoreChannel = Functional.WebRtc.Core.DataChannels.DataChannel;
 
-/// <summary>W3C RTCDataChannelState.</summary>
-public enum DataChannelState { Connecting, Open, Closing, Closed }
+namespace Functional.WebRtc;
 
 /// <summary>Options for CreateDataChannel (W3C RTCDataChannelInit).</summary>
 public sealed record DataChannelInit
@@ -11,32 +13,149 @@ public sealed record DataChannelInit
     public int? MaxRetransmits { get; init; }
     public string Protocol { get; init; } = "";
     public bool Negotiated { get; init; }
-    public int? Id { get; init; }
+    public ushort? Id { get; init; }
 }
 
-/// <summary>A data channel (W3C RTCDataChannel).</summary>
-public sealed partial class DataChannel
+/// <summary>A message on a data channel: text (IsString) or binary.</summary>
+public readonly record struct DataChannelMessage(bool IsString, byte[] Data)
 {
-    internal DataChannel(string label, DataChannelInit init)
+    public string Text => Encoding.UTF8.GetString(Data);
+}
+
+/// <summary>
+/// A data channel (W3C RTCDataChannel, Pion's DataChannel). Sends go to the connection's loop without waiting;
+/// events are raised on the connection's callback queue, in order.
+/// </summary>
+public sealed class DataChannel
+{
+    private readonly PeerConnection _pc;
+    private long _unsent;
+    private volatile DataChannelReadyState _readyState;
+    private CoreChannel _initial;
+
+    internal DataChannel(PeerConnection pc, CoreChannel channel)
     {
-        Label = label;
-        Init = init;
+        _pc = pc;
+        _initial = channel;
+        Handle = channel.Handle;
+        _readyState = channel.ReadyState;
     }
 
-    public string Label { get; }
-    internal DataChannelInit Init { get; }
-    public bool Ordered => Init.Ordered;
-    public string Protocol => Init.Protocol;
-    public DataChannelState ReadyState { get; internal set; } = DataChannelState.Connecting;
+    internal int Handle { get; }
+    private CoreChannel Current => _pc.Channels.Find(Handle).IfNone(_initial);
+
+    public string Label => _initial.Label;
+    public string Protocol => _initial.Protocol;
+    public bool Ordered => _initial.Ordered;
+    public int? MaxRetransmits => _initial.MaxRetransmits;
+    public int? MaxPacketLifeTime => _initial.MaxPacketLifeTimeMs;
+    public bool Negotiated => _initial.Negotiated;
+    /// <summary>The SCTP stream id; null until it is known (before DTLS fixes the parity).</summary>
+    public ushort? Id => Current.Id;
+    public DataChannelReadyState ReadyState => _readyState;
+
+    /// <summary>Bytes queued to send and not yet acknowledged by the peer.</summary>
+    public long BufferedAmount => Current.BufferedAmount + Interlocked.Read(ref _unsent);
+
+    /// <summary>OnBufferedAmountLow fires when BufferedAmount falls to or below this.</summary>
+    public long BufferedAmountLowThreshold
+    {
+        get => Current.BufferedAmountLowThreshold;
+        set => _pc.PostChannel(new DataChannelInput.SetBufferedAmountLowThreshold(TimeSpan.Zero, Handle, value));
+    }
+
+    public event Action? OnOpen;
+    public event Action<DataChannelMessage>? OnMessage;
+    public event Action? OnClose;
+    public event Action<Exception>? OnError;
+    public event Action? OnBufferedAmountLow;
+
+    public void Send(string text) => Send(true, Encoding.UTF8.GetBytes(text));
+    public void Send(byte[] data) => Send(false, data);
+    public void Send(ReadOnlySpan<byte> data) => Send(false, data.ToArray());
+
+    private void Send(bool isString, byte[] data)
+    {
+        if (_readyState != DataChannelReadyState.Open)
+            throw new InvalidStateException(new RtcError.InvalidState($"the data channel is {_readyState.ToString().ToLowerInvariant()}"));
+        var max = _pc.RemoteMaxMessageSize;
+        if (max > 0 && data.Length > max)
+            throw new RtcTypeException(new RtcError.Type($"a message of {data.Length} bytes exceeds the peer's max-message-size of {max}"));
+        Interlocked.Add(ref _unsent, data.Length);
+        if (!_pc.PostChannel(new DataChannelInput.Send(TimeSpan.Zero, Handle, isString, data)))
+        {
+            Interlocked.Add(ref _unsent, -data.Length);
+            throw new InvalidStateException(new RtcError.InvalidState("the connection is closed"));
+        }
+    }
+
+    /// <summary>Closes the channel (an SCTP stream reset, RFC 8831 6.7).</summary>
+    public void Close()
+    {
+        if (_readyState is DataChannelReadyState.Closing or DataChannelReadyState.Closed) return;
+        _readyState = DataChannelReadyState.Closing;
+        _pc.PostChannel(new DataChannelInput.Close(TimeSpan.Zero, Handle));
+    }
+
+    // ----- from the loop -----
+
+    internal void Sent(int bytes) => Interlocked.Add(ref _unsent, -bytes);
+
+    internal void Opened(CoreChannel channel)
+    {
+        _initial = channel;
+        if (_readyState == DataChannelReadyState.Open) return;
+        _readyState = DataChannelReadyState.Open;
+        _pc.RaiseCallback(() => OnOpen?.Invoke());
+    }
+
+    internal void Received(bool isString, byte[] data)
+    {
+        var message = new DataChannelMessage(isString, data);
+        _pc.RaiseCallback(() => OnMessage?.Invoke(message));
+    }
+
+    internal void Closing() => _readyState = DataChannelReadyState.Closing;
+
+    internal void Closed()
+    {
+        if (_readyState == DataChannelReadyState.Closed) return;
+        _readyState = DataChannelReadyState.Closed;
+        _pc.RaiseCallback(() => OnClose?.Invoke());
+    }
+
+    internal void BufferedAmountLow() => _pc.RaiseCallback(() => OnBufferedAmountLow?.Invoke());
+
+    internal void Failed(RtcError error)
+    {
+        var exception = RtcException.From(error);
+        _pc.RaiseCallback(() => OnError?.Invoke(exception));
+    }
+
+    public override string ToString() => $"DataChannel({Label}, {ReadyState})";
 }
 
 public sealed partial class PeerConnection
 {
-    /// <summary>Creates a data channel; the first one makes negotiation needed (an application m-section).</summary>
+    /// <summary>
+    /// Creates a data channel (W3C createDataChannel); the first one makes negotiation needed (an application
+    /// m-section). It opens once SCTP is up.
+    /// </summary>
     public DataChannel CreateDataChannel(string label, DataChannelInit? init = null)
     {
-        var channel = new DataChannel(label, init ?? new DataChannelInit());
+        init ??= new DataChannelInit();
+        if (init.MaxPacketLifeTime is not null && init.MaxRetransmits is not null)
+            throw new RtcTypeException(new RtcError.Type("maxPacketLifeTime and maxRetransmits cannot both be set"));
+        if (init.Negotiated && init.Id is null)
+            throw new RtcTypeException(new RtcError.Type("a negotiated channel needs an id"));
+        var options = new DataChannelOptions(label, init.Ordered, init.MaxRetransmits, init.MaxPacketLifeTime, init.Protocol,
+            init.Negotiated, init.Id);
+        var outputs = CallChannelAsync(new DataChannelInput.Create(TimeSpan.Zero, options)).GetAwaiter().GetResult();
+        foreach (var error in outputs.OfType<DataChannelOutput.Error>()) throw RtcException.From(error.Reason);
+        var created = outputs.OfType<DataChannelOutput.ChannelCreated>().Single().Channel;
         Call(new Core.PeerConnection.PeerInput.CreateDataChannel(label));
-        return channel;
+        return ChannelObject(created.Handle);
     }
+
+    internal void RaiseCallback(Action action) => Raise(action);
 }

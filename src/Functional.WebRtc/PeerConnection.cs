@@ -29,7 +29,9 @@ public sealed partial class PeerConnection : IDisposable, IAsyncDisposable
     private Configuration _configuration;
     private volatile PeerState _state;
 
-    private sealed record Work(PeerInput Input, TaskCompletionSource<Seq<PeerOutput>>? Reply);
+    /// <summary>What the loop takes: API calls for the signaling machine, and transport facts.</summary>
+    private abstract record Work;
+    private sealed record ApiWork(PeerInput Input, TaskCompletionSource<Seq<PeerOutput>>? Reply) : Work;
 
     /// <summary>Creates a connection with Pion's defaults: no ICE servers, policy all, bundle balanced, rtcp-mux required,
     /// and a new ECDSA P-256 certificate.</summary>
@@ -48,6 +50,7 @@ public sealed partial class PeerConnection : IDisposable, IAsyncDisposable
             configuration.Certificates.Select(c => c.Fingerprint).ToArr(), IceServerUrls(configuration), settings.AnsweringDtlsRole == AnsweringDtlsRole.Passive,
             settings.MediaEngine);
         _state = PeerMachine.Create(config, seed);
+        _channels = Core.DataChannels.DataChannelMachine.Create(settings.Sctp, new Entropy(seed ^ 0x5C7B_5C7B_5C7B_5C7BUL));
         _eventLog = settings.EventLog;
         _eventLog?.WriteLine(EventLog.HeaderLine(EventLogHeader.Of(config, seed)));
         _loop = Task.Run(LoopAsync);
@@ -69,10 +72,10 @@ public sealed partial class PeerConnection : IDisposable, IAsyncDisposable
     public SignalingState SignalingState => _state.Signaling;
     public PeerConnectionState ConnectionState => _state.Connection;
     public IceConnectionState IceConnectionState => _state.Ice;
-    public SessionDescription? LocalDescription => OrNull(_state.LocalDescription);
+    public SessionDescription? LocalDescription => WithCandidates(OrNull(_state.LocalDescription));
     public SessionDescription? RemoteDescription => OrNull(_state.RemoteDescription);
-    public SessionDescription? CurrentLocalDescription => OrNull(_state.CurrentLocal);
-    public SessionDescription? PendingLocalDescription => OrNull(_state.PendingLocal);
+    public SessionDescription? CurrentLocalDescription => WithCandidates(OrNull(_state.CurrentLocal));
+    public SessionDescription? PendingLocalDescription => WithCandidates(OrNull(_state.PendingLocal));
     public SessionDescription? CurrentRemoteDescription => OrNull(_state.CurrentRemote);
     public SessionDescription? PendingRemoteDescription => OrNull(_state.PendingRemote);
 
@@ -152,7 +155,7 @@ public sealed partial class PeerConnection : IDisposable, IAsyncDisposable
     public async Task CloseAsync()
     {
         var reply = new TaskCompletionSource<Seq<PeerOutput>>(TaskCreationOptions.RunContinuationsAsynchronously);
-        if (_inbox.Writer.TryWrite(new Work(new PeerInput.Close(), reply))) await reply.Task.ConfigureAwait(false);
+        if (_inbox.Writer.TryWrite(new ApiWork(new PeerInput.Close(), reply))) await reply.Task.ConfigureAwait(false);
         _inbox.Writer.TryComplete();
         await _loop.ConfigureAwait(false);
         if (!_callbacks.IsCurrent) await _callbacks.CompleteAsync().ConfigureAwait(false);
@@ -174,36 +177,47 @@ public sealed partial class PeerConnection : IDisposable, IAsyncDisposable
     private async Task<Seq<PeerOutput>> CallAsync(PeerInput input)
     {
         var reply = new TaskCompletionSource<Seq<PeerOutput>>(TaskCreationOptions.RunContinuationsAsynchronously);
-        if (!_inbox.Writer.TryWrite(new Work(input, reply)))
+        if (!_inbox.Writer.TryWrite(new ApiWork(input, reply)))
             throw new InvalidStateException(new RtcError.InvalidState("the connection is closed"));
         var outputs = await reply.Task.ConfigureAwait(false);
         foreach (var failed in outputs.OfType<PeerOutput.Failed>()) throw RtcException.From(failed.Error);
         return outputs;
     }
 
-    private void Post(PeerInput input) => _inbox.Writer.TryWrite(new Work(input, null));
+    private void Post(Work work) => _inbox.Writer.TryWrite(work);
+
+    /// <summary>Runs one input through the signaling machine on the loop and performs its outputs.</summary>
+    private Seq<PeerOutput> Step(PeerInput input)
+    {
+        var step = PeerMachine.Handle(_state, input);
+        _state = step.State;
+        _eventLog?.WriteLine(input.ToJson());
+        Perform(step.Outputs);
+        return step.Outputs;
+    }
 
     private async Task LoopAsync()
     {
         await foreach (var work in _inbox.Reader.ReadAllAsync().ConfigureAwait(false))
         {
-            Seq<PeerOutput> outputs;
-            try
+            if (work is ApiWork api)
             {
-                var step = PeerMachine.Handle(_state, work.Input);
-                _state = step.State;
-                outputs = step.Outputs;
-                _eventLog?.WriteLine(work.Input.ToJson());
-                Perform(outputs);
+                Seq<PeerOutput> outputs;
+                try { outputs = Step(api.Input); }
+                catch (Exception e)
+                {
+                    _log.LogError(e, "the connection's loop failed on {Input}", api.Input);
+                    api.Reply?.TrySetException(e);
+                    continue;
+                }
+                api.Reply?.TrySetResult(outputs);
+                if (api.Input is PeerInput.Close) _inbox.Writer.TryComplete();
             }
-            catch (Exception e)
+            else
             {
-                _log.LogError(e, "the connection's loop failed on {Input}", work.Input);
-                work.Reply?.TrySetException(e);
-                continue;
+                try { HandleTransport(work); }
+                catch (Exception e) { _log.LogError(e, "the connection's loop failed on {Work}", work.GetType().Name); }
             }
-            work.Reply?.TrySetResult(outputs);
-            if (work.Input is PeerInput.Close) _inbox.Writer.TryComplete();
         }
         _eventLog?.Flush();
     }
@@ -236,8 +250,11 @@ public sealed partial class PeerConnection : IDisposable, IAsyncDisposable
 
     private void Raise(Action handler) => _callbacks.Post(handler);
 
-    /// <summary>Transport outputs (ICE, DTLS, SCTP): performed by the transport part of the shell.</summary>
+    /// <summary>Transport outputs of the signaling machine: performed by the transport part of the shell.</summary>
     partial void PerformTransport(PeerOutput output);
+
+    /// <summary>Transport facts (datagrams, timers, DTLS and SCTP events) that arrive on the loop.</summary>
+    partial void HandleTransport(Work work);
 }
 
 /// <summary>A handle on one transceiver of a connection (W3C RTCRtpTransceiver).</summary>
@@ -249,10 +266,10 @@ public sealed class RtpTransceiver
     internal int Index { get; }
     private Transceiver State => _pc.TransceiverState(Index);
 
-    public string? Mid => State.Mid.Match(m => (string?)m, () => null);
+    public string? Mid => State.Mid.IsSome ? (string)State.Mid : null;
     public MediaKind Kind => State.Kind;
     public Direction Direction => State.Direction;
-    public Direction? CurrentDirection => State.CurrentDirection.Match(d => (Direction?)d, () => null);
+    public Direction? CurrentDirection => State.CurrentDirection.IsSome ? (Direction)State.CurrentDirection : null;
     public bool Stopped => State.Stopped;
     public uint SenderSsrc => State.Ssrc;
 

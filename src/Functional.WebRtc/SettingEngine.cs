@@ -1,4 +1,6 @@
+using System.Net;
 using Functional.WebRtc.Core.Signaling;
+using Functional.WebRtc.Transport.Dtls;
 
 namespace Functional.WebRtc;
 
@@ -18,4 +20,17 @@ public sealed record SettingEngine
     public ulong? Seed { get; init; }
     /// <summary>Where to write the event log (one JSON line per input); nothing is recorded when null.</summary>
     public TextWriter? EventLog { get; init; }
+
+    /// <summary>
+    /// The local addresses ICE gathers host candidates on, one UDP socket each. The default is 127.0.0.1 only: a
+    /// connection never reaches beyond the machine unless the application names the addresses it wants
+    /// (e.g. from NetworkInterface.GetAllNetworkInterfaces()).
+    /// </summary>
+    public IReadOnlyList<IPAddress> IceAddresses { get; init; } = [IPAddress.Loopback];
+    /// <summary>ICE-lite (RFC 8445 2.5), for servers with public addresses: host candidates only, always controlled.</summary>
+    public bool IceLite { get; init; }
+    /// <summary>DTLS settings (handshake timeout, SRTP profiles, retransmission).</summary>
+    public DtlsOptions DtlsOptions { get; init; } = DtlsOptions.Default;
+    /// <summary>The SCTP association's settings (MTU, receive window, initial congestion window).</summary>
+    public Core.Sctp.SctpConfig Sctp { get; init; } = new() { InitialCwnd = 256 * 1024 };
 }

@@ -185,6 +185,8 @@ public static class PeerMachine
 
         var outputs = Seq<Output>();
         if (to != s.Signaling) outputs = outputs.Add(new Output.SignalingStateChanged(to));
+        if (side == DescriptionSide.Local)
+            outputs = outputs.Add(new Output.GatherCandidates(IceOf(sdp).IfNone(n.LocalIce), desc.Type == SdpType.Offer));
         foreach (var t in TransportParameters(n)) outputs = outputs.Add(t);
         return new Step<PeerState, Output>(n, outputs.Add(new Output.Completed()));
     }

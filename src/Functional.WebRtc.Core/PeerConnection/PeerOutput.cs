@@ -24,6 +24,11 @@ public abstract record PeerOutput
         IceCredentials Local, IceCredentials Remote, bool IceControlling, bool RemoteIceLite,
         Arr<string> RemoteFingerprints, bool DtlsClient, int? RemoteSctpPort, long RemoteMaxMessageSize,
         Arr<string> RemoteCandidates, bool RemoteEndOfCandidates) : PeerOutput;
+    /// <summary>
+    /// A local description was set: gathering should run with these credentials (a change means an ICE restart).
+    /// Controlling is the initial ICE role: the side that offered first controls (RFC 8445 6.1.1).
+    /// </summary>
+    public sealed record GatherCandidates(IceCredentials Local, bool Controlling) : PeerOutput;
     /// <summary>A transport closed everything: the shell releases sockets, timers and threads.</summary>
     public sealed record Closed : PeerOutput;
 }

@@ -1,0 +1,595 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using Functional.WebRtc.Core;
+using Functional.WebRtc.Core.DataChannels;
+using Functional.WebRtc.Core.Dtls;
+using Functional.WebRtc.Core.Ice;
+using Functional.WebRtc.Core.PeerConnection;
+using Functional.WebRtc.Core.Sctp;
+using Functional.WebRtc.Core.Sdp;
+using Functional.WebRtc.Core.Srtp;
+using Functional.WebRtc.Transport;
+using Functional.WebRtc.Transport.Dtls;
+using LanguageExt;
+using Microsoft.Extensions.Logging;
+
+namespace Functional.WebRtc;
+
+/// <summary>A local ICE candidate as the browser gives it (W3C RTCIceCandidateInit).</summary>
+public sealed record IceCandidateInit(string Candidate, string? SdpMid = "0", int? SdpMLineIndex = 0, string? UsernameFragment = null);
+
+/// <summary>
+/// The transport half of the shell: UDP sockets, the ICE agent, DTLS (BouncyCastle, on its own thread), SRTP keys and
+/// the SCTP/data-channel machine. Everything here runs on the connection's loop except the socket receive loops and the
+/// DTLS thread, which only post work to the loop (or hand DTLS records straight to DTLS's queue).
+/// </summary>
+public sealed partial class PeerConnection
+{
+    private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private readonly List<UdpEndpoint> _sockets = [];
+    private readonly Dictionary<IPEndPoint, UdpEndpoint> _socketByAddress = [];
+    private volatile IceCandidate[] _localCandidates = [];
+    private readonly System.Collections.Generic.HashSet<string> _remoteCandidates = [];
+    private readonly ConcurrentDictionary<int, DataChannel> _channelsByHandle = new();
+    private readonly ConcurrentQueue<byte[]> _sctpInbox = new();
+    private readonly TaskCompletionSource _gatheringComplete = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private IceAgent? _ice;
+    private IceCredentials _iceLocal;
+    private PeerOutput.TransportParameters? _transport;
+    private volatile SelectedRoute? _route;
+    private DtlsEndpoint? _dtls;
+    private volatile DataChannelMachine _channels;
+    private SrtpSession? _srtp;
+    private Timer? _timer;
+    private TimeSpan? _iceWake, _channelsWake;
+    private int _sctpDrainPosted;
+    private bool _transportClosed;
+    private volatile IceGatheringState _gatheringState = IceGatheringState.New;
+
+    /// <summary>Where application data (DTLS) goes: straight out of a socket, or through the ICE agent for a relay.</summary>
+    private sealed record SelectedRoute(UdpEndpoint? Socket, IPEndPoint Remote, IceCandidate Local, IceCandidate RemoteCandidate);
+
+    private sealed record DatagramWork(UdpEndpoint Socket, IPEndPoint From, byte[] Data) : Work;
+    private sealed record TickWork : Work;
+    private sealed record RemoteCandidateWork(IceCandidateInit? Candidate, TaskCompletionSource Reply) : Work;
+    private sealed record DtlsStateWork(DtlsTransportState State) : Work;
+    private sealed record DtlsConnectedWork(DtlsHandshakeResult Result) : Work;
+    private sealed record SctpDrainWork : Work;
+    private sealed record RelaySendWork(byte[] Data) : Work;
+    private sealed record ChannelWork(DataChannelInput Input, TaskCompletionSource<Seq<DataChannelOutput>>? Reply) : Work;
+
+    // ----- public surface -----
+
+    /// <summary>A local candidate was gathered; null when gathering is complete (W3C onicecandidate).</summary>
+    public event Action<IceCandidateInit?>? OnIceCandidate;
+    public event Action<IceGatheringState>? OnIceGatheringStateChange;
+    /// <summary>The peer opened a data channel (W3C ondatachannel).</summary>
+    public event Action<DataChannel>? OnDataChannel;
+
+    public IceGatheringState IceGatheringState => _gatheringState;
+
+    /// <summary>Completes when ICE gathering is complete (Pion's GatheringCompletePromise): LocalDescription then has every candidate.</summary>
+    public Task GatheringComplete => _gatheringComplete.Task;
+
+    /// <summary>The candidate pair in use, as "local -> remote" candidate strings; null before ICE selects one.</summary>
+    public (string Local, string Remote)? SelectedCandidatePair =>
+        _route is { } r ? (r.Local.ToString(), r.RemoteCandidate.ToString()) : null;
+
+    /// <summary>Adds a remote candidate (trickle ICE); null or an empty candidate means end-of-candidates.</summary>
+    public async Task AddIceCandidateAsync(IceCandidateInit? candidate)
+    {
+        if (RemoteDescription is null) throw new InvalidStateException(new RtcError.InvalidState("no remote description"));
+        if (candidate is { Candidate.Length: > 0 } && IceCandidateSdp.Parse(candidate.Candidate).IsLeft)
+            throw new OperationErrorException(new RtcError.Operation($"cannot parse candidate: {candidate.Candidate}"));
+        var reply = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (!_inbox.Writer.TryWrite(new RemoteCandidateWork(candidate, reply)))
+            throw new InvalidStateException(new RtcError.InvalidState("the connection is closed"));
+        await reply.Task.ConfigureAwait(false);
+    }
+
+    public void AddIceCandidate(IceCandidateInit? candidate) => AddIceCandidateAsync(candidate).GetAwaiter().GetResult();
+
+    /// <summary>The SRTP session once DTLS has connected (media protection keys for both directions).</summary>
+    internal SrtpSession? Srtp => _srtp;
+
+    private TimeSpan Now => _clock.Elapsed;
+
+    // ----- signaling outputs -----
+
+    partial void PerformTransport(PeerOutput output)
+    {
+        switch (output)
+        {
+            case PeerOutput.GatherCandidates g:
+                StartGathering(g.Local, g.Controlling);
+                break;
+            case PeerOutput.TransportParameters p:
+                ApplyTransportParameters(p);
+                break;
+            case PeerOutput.IceServersChanged:
+                break; // used by the next gathering (ICE restart), as browsers do
+            case PeerOutput.Closed:
+                CloseTransports();
+                break;
+        }
+    }
+
+    private IceAgentConfig IceConfig(IceCredentials local, bool controlling)
+    {
+        var stun = Seq<IPEndPoint>.Empty;
+        var turn = Seq<TurnServer>.Empty;
+        foreach (var server in _configuration.IceServers)
+            foreach (var url in server.Urls)
+                foreach (var endpoint in IceUrls.Resolve(url))
+                {
+                    if (url.StartsWith("stun:", StringComparison.OrdinalIgnoreCase)) stun = stun.Add(endpoint);
+                    else if (url.StartsWith("turn:", StringComparison.OrdinalIgnoreCase))
+                        turn = turn.Add(new TurnServer(endpoint, server.Username ?? "", server.Credential ?? ""));
+                }
+        return new IceAgentConfig(local.Ufrag, local.Pwd, controlling)
+        {
+            StunServers = stun,
+            TurnServers = turn,
+            Policy = _configuration.IceTransportPolicy,
+            Lite = Settings.IceLite,
+            Filter = new IceCandidateFilter(IncludeLoopback: true),
+        };
+    }
+
+    private void StartGathering(IceCredentials local, bool controlling)
+    {
+        if (_transportClosed) return;
+        if (_ice is not null)
+        {
+            if (local != _iceLocal)
+            {
+                _iceLocal = local;
+                RunIce(new IceInput.Restart(local.Ufrag, local.Pwd));
+            }
+            return;
+        }
+        _iceLocal = local;
+        var seed = BitConverter.ToUInt64(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8));
+        _ice = IceAgent.Create(IceConfig(local, controlling), new Entropy(Settings.Seed ?? seed), Now);
+        _timer = new Timer(_ => Post(new TickWork()), null, Timeout.Infinite, Timeout.Infinite);
+        SetGatheringState(IceGatheringState.Gathering);
+        foreach (var address in Settings.IceAddresses)
+        {
+            UdpEndpoint socket;
+            try { socket = new UdpEndpoint(address, OnDatagram); }
+            catch (System.Net.Sockets.SocketException e)
+            {
+                _log.LogWarning(e, "{Id} cannot bind a UDP socket on {Address}", Id, address);
+                continue;
+            }
+            _sockets.Add(socket);
+            _socketByAddress[socket.LocalEndPoint] = socket;
+            RunIce(new IceInput.AddLocalInterface(Now, socket.LocalEndPoint));
+        }
+    }
+
+    private void ApplyTransportParameters(PeerOutput.TransportParameters p)
+    {
+        if (_transportClosed || _ice is null) return;
+        var previous = _transport;
+        _transport = p;
+        if (previous is null || previous.Remote != p.Remote)
+        {
+            if (previous is not null) _remoteCandidates.Clear();
+            RunIce(new IceInput.SetRole(p.IceControlling));
+            RunIce(new IceInput.SetRemoteCredentials(p.Remote.Ufrag, p.Remote.Pwd));
+        }
+        foreach (var line in p.RemoteCandidates) AddRemoteCandidate(line);
+        if (p.RemoteEndOfCandidates) RunIce(new IceInput.RemoteEndOfCandidates());
+        EnsureDtls();
+    }
+
+    private void AddRemoteCandidate(string line)
+    {
+        if (!_remoteCandidates.Add(line)) return;
+        IceCandidateSdp.Parse(line).Match(
+            c => RunIce(new IceInput.AddRemoteCandidate(c)),
+            e => _log.LogDebug("{Id} ignores remote candidate {Line}: {Error}", Id, line, e.Message));
+    }
+
+    // ----- the ICE agent -----
+
+    private void RunIce(IceInput input)
+    {
+        if (_ice is null) return;
+        var step = IceAgent.Handle(_ice, input);
+        _ice = step.State;
+        foreach (var output in step.Outputs) PerformIce(output);
+    }
+
+    private void PerformIce(IceOutput output)
+    {
+        switch (output)
+        {
+            case IceOutput.Transmit t:
+                if (_socketByAddress.TryGetValue(t.From, out var socket)) socket.Send(t.To, t.Data.Span);
+                break;
+            case IceOutput.WakeAt w:
+                _iceWake = w.At;
+                Reschedule();
+                break;
+            case IceOutput.LocalCandidate c:
+                _localCandidates = [.. _localCandidates, c.Candidate];
+                var init = new IceCandidateInit(c.Candidate.ToString(), FirstMid(), 0, _iceLocal.Ufrag);
+                Raise(() => OnIceCandidate?.Invoke(init));
+                break;
+            case IceOutput.GatheringStateChanged g:
+                SetGatheringState(g.State);
+                break;
+            case IceOutput.GatheringComplete:
+                SetGatheringState(IceGatheringState.Complete);
+                break;
+            case IceOutput.ConnectionStateChanged s:
+                Step(new PeerInput.IceStateChanged(s.State));
+                if (s.State is IceConnectionState.Connected or IceConnectionState.Completed) StartDtls();
+                break;
+            case IceOutput.SelectedPairChanged pair:
+                var local = pair.Local.Type == IceCandidateType.Relay || pair.Local.Base is null
+                    ? null
+                    : _socketByAddress.GetValueOrDefault(pair.Local.Base);
+                var remote = pair.Remote.EndPoint;
+                if (remote is not null) _route = new SelectedRoute(local, remote, pair.Local, pair.Remote);
+                _log.LogDebug("{Id} selected pair {Local} -> {Remote}", Id, pair.Local, pair.Remote);
+                break;
+            case IceOutput.Deliver d:
+                OnApplicationDatagram(d.Data.Span);
+                break;
+        }
+    }
+
+    private string FirstMid() =>
+        _state.LocalDescription.Bind(d => d.TryUnmarshal().ToOption()).Bind(s => s.Media.Find(m => m.Port != 0))
+            .Bind(m => m.AttributeValue("mid")).Map(v => v.ToString()).IfNone("0");
+
+    private void SetGatheringState(IceGatheringState state)
+    {
+        if (_gatheringState == state) return;
+        _gatheringState = state;
+        Raise(() => OnIceGatheringStateChange?.Invoke(state));
+        if (state == IceGatheringState.Complete)
+        {
+            Raise(() => OnIceCandidate?.Invoke(null));
+            _gatheringComplete.TrySetResult();
+        }
+    }
+
+    // ----- datagrams (socket receive loops: not the connection's loop) -----
+
+    private void OnDatagram(UdpEndpoint socket, IPEndPoint from, ReadOnlySpan<byte> data)
+    {
+        if (data.IsEmpty) return;
+        switch (PacketDemux.Classify(data[0]))
+        {
+            case PacketKind.Dtls:
+                _dtls?.ReceiveDatagram(data);
+                break;
+            case PacketKind.RtpOrRtcp:
+                OnSrtpDatagram(data);
+                break;
+            default:
+                // STUN and TURN ChannelData belong to the ICE agent, on the loop.
+                Post(new DatagramWork(socket, from, data.ToArray()));
+                break;
+        }
+    }
+
+    private void OnApplicationDatagram(ReadOnlySpan<byte> data)
+    {
+        if (data.IsEmpty) return;
+        switch (PacketDemux.Classify(data[0]))
+        {
+            case PacketKind.Dtls: _dtls?.ReceiveDatagram(data); break;
+            case PacketKind.RtpOrRtcp: OnSrtpDatagram(data); break;
+        }
+    }
+
+    /// <summary>SRTP/SRTCP from the peer: unprotected and counted here; tracks are the media layer's (later) business.</summary>
+    private void OnSrtpDatagram(ReadOnlySpan<byte> data)
+    {
+        var srtp = _srtp;
+        if (srtp is null || data.Length < 12) return;
+        var buffer = data.ToArray();
+        var isRtcp = PacketDemux.IsRtcpPacketType(buffer[1]);
+        lock (srtp)
+        {
+            var result = isRtcp ? srtp.UnprotectRtcp(buffer, buffer.Length, out var n) : srtp.UnprotectRtp(buffer, buffer.Length, out n);
+            if (result != SrtpResult.Ok) { Interlocked.Increment(ref _srtpRejected); return; }
+            if (isRtcp) { Interlocked.Increment(ref _rtcpReceived); return; }
+            var ssrc = System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(buffer.AsSpan(8));
+            _rtpReceivedBySsrc.AddOrUpdate(ssrc, 1, (_, c) => c + 1);
+            RtpReceived?.Invoke(buffer.AsMemory(0, n));
+        }
+    }
+
+    private long _srtpRejected, _rtcpReceived;
+    private readonly ConcurrentDictionary<uint, long> _rtpReceivedBySsrc = new();
+
+    /// <summary>RTP packets received and unprotected, per SSRC (what the media layer builds tracks on).</summary>
+    public IReadOnlyDictionary<uint, long> RtpPacketsReceived => _rtpReceivedBySsrc;
+    internal long SrtpRejected => Interlocked.Read(ref _srtpRejected);
+    /// <summary>Raised on the socket's receive loop for each unprotected RTP packet (valid during the call).</summary>
+    internal event Action<ReadOnlyMemory<byte>>? RtpReceived;
+
+    // ----- DTLS -----
+
+    private void EnsureDtls()
+    {
+        var p = _transport;
+        if (_dtls is not null || p is null || _transportClosed) return;
+        var fingerprints = p.RemoteFingerprints.Choose(f => Core.Dtls.Fingerprint.Parse(f).ToOption()).ToList();
+        var certificate = _configuration.Certificates[0].Dtls;
+        var dtls = new DtlsEndpoint(p.DtlsClient ? DtlsRole.Client : DtlsRole.Server, certificate, SendDtls, fingerprints, Settings.DtlsOptions);
+        dtls.StateChanged += s => Post(new DtlsStateWork(s));
+        dtls.Connected += r => Post(new DtlsConnectedWork(r));
+        dtls.DataReceived += OnDtlsData;
+        _dtls = dtls;
+        // The server may start at once (it waits for a ClientHello); the client starts once ICE has a pair.
+        if (!p.DtlsClient || _route is not null) StartDtls();
+    }
+
+    private bool _dtlsStarted;
+
+    private void StartDtls()
+    {
+        if (_dtls is null || _dtlsStarted || _transportClosed) return;
+        if (_dtls.Role == DtlsRole.Client && _route is null) return;
+        _dtlsStarted = true;
+        _dtls.Start();
+    }
+
+    /// <summary>DTLS's thread sends a record: straight out of the selected socket, or through the ICE agent for a relay.</summary>
+    private void SendDtls(ReadOnlySpan<byte> datagram)
+    {
+        var route = _route;
+        if (route is null) return; // BouncyCastle retransmits once ICE has a pair
+        if (route.Socket is not null) route.Socket.Send(route.Remote, datagram);
+        else Post(new RelaySendWork(datagram.ToArray()));
+    }
+
+    /// <summary>DTLS's thread delivers an SCTP packet: queue it and wake the loop once per batch.</summary>
+    private void OnDtlsData(ReadOnlySpan<byte> data)
+    {
+        _sctpInbox.Enqueue(data.ToArray());
+        if (Interlocked.Exchange(ref _sctpDrainPosted, 1) == 0) Post(new SctpDrainWork());
+    }
+
+    // ----- loop work -----
+
+    partial void HandleTransport(Work work)
+    {
+        switch (work)
+        {
+            case DatagramWork d when !_transportClosed:
+                RunIce(new IceInput.Received(Now, d.Socket.LocalEndPoint, d.From, d.Data));
+                break;
+            case TickWork when !_transportClosed:
+                var now = Now;
+                if (_iceWake is { } iw && iw <= now) { _iceWake = null; RunIce(new IceInput.Tick(now)); }
+                if (_channelsWake is { } cw && cw <= now) { _channelsWake = null; RunChannels(new DataChannelInput.Tick(now)); }
+                Reschedule();
+                break;
+            case RemoteCandidateWork r:
+                if (r.Candidate is null || r.Candidate.Candidate.Length == 0) RunIce(new IceInput.RemoteEndOfCandidates());
+                else AddRemoteCandidate(r.Candidate.Candidate.StartsWith("candidate:", StringComparison.Ordinal)
+                    ? r.Candidate.Candidate["candidate:".Length..] : r.Candidate.Candidate);
+                r.Reply.TrySetResult();
+                break;
+            case DtlsStateWork s:
+                Step(new PeerInput.DtlsStateChanged(s.State));
+                break;
+            case DtlsConnectedWork c when !_transportClosed:
+                OnDtlsConnected(c.Result);
+                break;
+            case SctpDrainWork:
+                Volatile.Write(ref _sctpDrainPosted, 0);
+                var batch = new List<byte[]>();
+                while (_sctpInbox.TryDequeue(out var packet)) batch.Add(packet);
+                if (batch.Count > 0 && !_transportClosed) RunChannels(new DataChannelInput.ReceivedBatch(Now, batch));
+                break;
+            case RelaySendWork s when !_transportClosed:
+                RunIce(new IceInput.Send(s.Data));
+                break;
+            case ChannelWork c:
+                if (_transportClosed)
+                {
+                    c.Reply?.TrySetException(new InvalidStateException(new RtcError.InvalidState("the connection is closed")));
+                    break;
+                }
+                if (c.Input is DataChannelInput.Send sent && _channelsByHandle.TryGetValue(sent.Handle, out var sender))
+                    sender.Sent(sent.Data.Length);
+                var outputs = RunChannels(c.Input switch
+                {
+                    DataChannelInput.Send s => s with { At = Now },
+                    DataChannelInput.Create cr => cr with { At = Now },
+                    DataChannelInput.Close cl => cl with { At = Now },
+                    DataChannelInput.SetBufferedAmountLowThreshold th => th with { At = Now },
+                    var other => other,
+                });
+                c.Reply?.TrySetResult(outputs);
+                break;
+        }
+    }
+
+    private void OnDtlsConnected(DtlsHandshakeResult result)
+    {
+        if (result.SrtpProfile != DtlsSrtpProfile.None)
+            SrtpSession.FromDtls((ushort)result.SrtpProfile, result.KeyingMaterial, _dtls!.Role == DtlsRole.Client).Match(
+                s => _srtp = s,
+                e => _log.LogWarning("{Id} cannot make SRTP keys: {Error}", Id, e.Message));
+        var p = _transport;
+        if (p?.RemoteSctpPort is not null)
+            RunChannels(new DataChannelInput.Start(Now, p.DtlsClient, (int)Math.Min(int.MaxValue, p.RemoteMaxMessageSize)));
+    }
+
+    // ----- data channels -----
+
+    private Seq<DataChannelOutput> RunChannels(DataChannelInput input)
+    {
+        var step = DataChannelMachine.Handle(_channels, input);
+        _channels = step.State;
+        foreach (var output in step.Outputs) PerformChannel(output);
+        return step.Outputs;
+    }
+
+    private void PerformChannel(DataChannelOutput output)
+    {
+        switch (output)
+        {
+            case DataChannelOutput.Transmit t:
+                _dtls?.Send(t.Packet);
+                break;
+            case DataChannelOutput.WakeAt w:
+                _channelsWake = w.At;
+                Reschedule();
+                break;
+            case DataChannelOutput.ChannelCreated created:
+                _channelsByHandle.TryAdd(created.Channel.Handle, new DataChannel(this, created.Channel));
+                break;
+            case DataChannelOutput.ChannelOpened o:
+                if (!_channelsByHandle.TryGetValue(o.Channel.Handle, out var channel))
+                {
+                    channel = new DataChannel(this, o.Channel);
+                    _channelsByHandle[o.Channel.Handle] = channel;
+                    var opened = channel;
+                    Raise(() => OnDataChannel?.Invoke(opened));
+                }
+                channel.Opened(o.Channel);
+                break;
+            case DataChannelOutput.MessageReceived m:
+                if (_channelsByHandle.TryGetValue(m.Handle, out var target)) target.Received(m.IsString, m.Data);
+                break;
+            case DataChannelOutput.ChannelClosing c:
+                if (_channelsByHandle.TryGetValue(c.Handle, out var closing)) closing.Closing();
+                break;
+            case DataChannelOutput.ChannelClosed c:
+                if (_channelsByHandle.TryRemove(c.Handle, out var closed)) closed.Closed();
+                break;
+            case DataChannelOutput.BufferedAmountLow b:
+                if (_channelsByHandle.TryGetValue(b.Handle, out var low)) low.BufferedAmountLow();
+                break;
+            case DataChannelOutput.Error e:
+                if (e.Handle is { } h && _channelsByHandle.TryGetValue(h, out var failed)) failed.Failed(e.Reason);
+                else _log.LogDebug("{Id} data channels: {Error}", Id, e.Reason);
+                break;
+        }
+    }
+
+    internal DataChannel ChannelObject(int handle) => _channelsByHandle[handle];
+    internal DataChannelMachine Channels => _channels;
+    internal bool PostChannel(DataChannelInput input) => _inbox.Writer.TryWrite(new ChannelWork(input, null));
+    internal async Task<Seq<DataChannelOutput>> CallChannelAsync(DataChannelInput input)
+    {
+        var reply = new TaskCompletionSource<Seq<DataChannelOutput>>(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (!_inbox.Writer.TryWrite(new ChannelWork(input, reply)))
+            throw new InvalidStateException(new RtcError.InvalidState("the connection is closed"));
+        return await reply.Task.ConfigureAwait(false);
+    }
+
+    /// <summary>The peer's max-message-size once known (RFC 8841: 64 KiB when the SDP says nothing).</summary>
+    internal long RemoteMaxMessageSize => _transport?.RemoteMaxMessageSize ?? 65536;
+
+    // ----- timers and close -----
+
+    private void Reschedule()
+    {
+        if (_timer is null || _transportClosed) return;
+        var next = (_iceWake, _channelsWake) switch
+        {
+            ({ } a, { } b) => a < b ? a : b,
+            ({ } a, null) => a,
+            (null, { } b) => b,
+            _ => (TimeSpan?)null,
+        };
+        if (next is null) { _timer.Change(Timeout.Infinite, Timeout.Infinite); return; }
+        var delay = next.Value - Now;
+        _timer.Change(delay < TimeSpan.Zero ? TimeSpan.Zero : delay, Timeout.InfiniteTimeSpan);
+    }
+
+    private void CloseTransports()
+    {
+        if (_transportClosed) return;
+        _transportClosed = true;
+        foreach (var channel in _channelsByHandle.Values.ToList()) channel.Closed();
+        _channelsByHandle.Clear();
+        if (_channels.SctpEstablished)
+        {
+            var step = DataChannelMachine.Handle(_channels, new DataChannelInput.Shutdown(Now));
+            _channels = step.State;
+            foreach (var t in step.Outputs.OfType<DataChannelOutput.Transmit>()) _dtls?.Send(t.Packet);
+        }
+        _dtls?.Close();
+        if (_ice is not null) _ice = IceAgent.Handle(_ice, new IceInput.Close()).State;
+        _timer?.Dispose();
+        _timer = null;
+        foreach (var socket in _sockets) socket.Dispose();
+        _sockets.Clear();
+        _socketByAddress.Clear();
+        _srtp?.Dispose();
+        _route = null;
+        _gatheringComplete.TrySetResult();
+    }
+
+    // ----- the local description with candidates -----
+
+    /// <summary>The local description with the candidates gathered so far (and end-of-candidates once complete).</summary>
+    private SessionDescription? WithCandidates(SessionDescription? description)
+    {
+        if (description is null || _localCandidates.Length == 0 && _gatheringState != IceGatheringState.Complete) return description;
+        var candidates = _localCandidates;
+        var complete = _gatheringState == IceGatheringState.Complete;
+        return description.TryUnmarshal().Match(
+            sdp => description with
+            {
+                Sdp = sdp.MapMedia(m =>
+                {
+                    if (m.Port == 0 || m.HasAttribute("candidate")) return m;
+                    var attributes = m.Attributes.AddRange(candidates.Select(c => new SdpAttribute("candidate", c.ToString()["candidate:".Length..])));
+                    if (complete) attributes = attributes.Add(new SdpAttribute("end-of-candidates"));
+                    return m with { Attributes = attributes };
+                }).ToString(),
+            },
+            _ => description);
+    }
+}
+
+/// <summary>Reading ICE server URLs (RFC 7064/7065): stun:host[:port], turn:host[:port][?transport=udp].</summary>
+internal static class IceUrls
+{
+    public static IEnumerable<IPEndPoint> Resolve(string url)
+    {
+        var colon = url.IndexOf(':');
+        if (colon < 0) yield break;
+        var scheme = url[..colon].ToLowerInvariant();
+        if (scheme is not ("stun" or "turn")) yield break;
+        var rest = url[(colon + 1)..];
+        var query = rest.IndexOf('?');
+        if (query >= 0)
+        {
+            if (rest[query..].Contains("transport=tcp", StringComparison.OrdinalIgnoreCase)) yield break;
+            rest = rest[..query];
+        }
+        var port = 3478;
+        string host;
+        if (rest.StartsWith('['))
+        {
+            var end = rest.IndexOf(']');
+            if (end < 0) yield break;
+            host = rest[1..end];
+            if (end + 2 < rest.Length && rest[end + 1] == ':' && int.TryParse(rest[(end + 2)..], out var p6)) port = p6;
+        }
+        else
+        {
+            var pc = rest.LastIndexOf(':');
+            host = pc >= 0 ? rest[..pc] : rest;
+            if (pc >= 0 && !int.TryParse(rest[(pc + 1)..], out port)) yield break;
+        }
+        // Only literal addresses: resolving names is left to the application (no DNS from inside the stack).
+        if (IPAddress.TryParse(host, out var address)) yield return new IPEndPoint(address, port);
+    }
+}

@@ -1,0 +1,64 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace Functional.WebRtc.Transport;
+
+/// <summary>Called for each datagram received; the span is valid only during the call.</summary>
+internal delegate void DatagramHandler(UdpEndpoint socket, IPEndPoint from, ReadOnlySpan<byte> data);
+
+/// <summary>
+/// One UDP socket bound to one local address (a host candidate's base), with an async receive loop that holds no
+/// thread while idle. Close disposes the socket and waits for the loop to end.
+/// </summary>
+internal sealed class UdpEndpoint : IDisposable
+{
+    private readonly Socket _socket;
+    private readonly DatagramHandler _handler;
+    private readonly Task _receiving;
+    private readonly CancellationTokenSource _stop = new();
+
+    public UdpEndpoint(IPAddress address, DatagramHandler handler)
+    {
+        _handler = handler;
+        _socket = new Socket(address.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+        _socket.ReceiveBufferSize = 4 * 1024 * 1024;
+        _socket.SendBufferSize = 4 * 1024 * 1024;
+        _socket.Bind(new IPEndPoint(address, 0));
+        LocalEndPoint = (IPEndPoint)_socket.LocalEndPoint!;
+        _receiving = Task.Run(ReceiveLoopAsync);
+    }
+
+    public IPEndPoint LocalEndPoint { get; }
+
+    public void Send(IPEndPoint to, ReadOnlySpan<byte> data)
+    {
+        try { _socket.SendTo(data, SocketFlags.None, to); }
+        catch (SocketException) { /* an unreachable peer is ICE's business (consent), not an exception */ }
+        catch (ObjectDisposedException) { }
+    }
+
+    private async Task ReceiveLoopAsync()
+    {
+        var buffer = new byte[65536];
+        EndPoint any = new IPEndPoint(LocalEndPoint.AddressFamily == AddressFamily.InterNetwork ? IPAddress.Any : IPAddress.IPv6Any, 0);
+        while (!_stop.IsCancellationRequested)
+        {
+            SocketReceiveFromResult result;
+            try { result = await _socket.ReceiveFromAsync(buffer, SocketFlags.None, any, _stop.Token).ConfigureAwait(false); }
+            catch (OperationCanceledException) { break; }
+            catch (ObjectDisposedException) { break; }
+            catch (SocketException e) when (e.SocketErrorCode is SocketError.ConnectionReset or SocketError.MessageSize) { continue; }
+            catch (SocketException) { break; }
+            try { _handler(this, (IPEndPoint)result.RemoteEndPoint, buffer.AsSpan(0, result.ReceivedBytes)); }
+            catch (ObjectDisposedException) { break; }
+        }
+    }
+
+    public void Dispose()
+    {
+        _stop.Cancel();
+        _socket.Dispose();
+        try { _receiving.Wait(TimeSpan.FromSeconds(5)); } catch (AggregateException) { }
+        _stop.Dispose();
+    }
+}
