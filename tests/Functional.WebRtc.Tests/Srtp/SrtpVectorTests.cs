@@ -215,18 +215,20 @@ public class SrtpVectorTests
     {
         if (!AesGcmIntrinsics.IsSupported) return; // nothing to compare: the BCL engine is the only one in use
         var rng = new Random(5);
+        foreach (bool wide in new[] { true, false })
         foreach (int keyLength in new[] { 16, 32 })
             for (int t = 0; t < 200; t++)
             {
                 var key = new byte[keyLength];
                 var nonce = new byte[12];
-                var aad = new byte[rng.Next(0, 80)];
+                var aad = new byte[t % 4 == 0 ? rng.Next(0, 600) : rng.Next(0, 80)];
                 var plain = new byte[t < 100 ? rng.Next(0, 70) : rng.Next(0, 1500)];
                 rng.NextBytes(key); rng.NextBytes(nonce); rng.NextBytes(aad); rng.NextBytes(plain);
                 var expected = new byte[plain.Length];
                 var expectedTag = new byte[16];
                 using (var bcl = new System.Security.Cryptography.AesGcm(key, 16)) bcl.Encrypt(nonce, plain, expected, expectedTag, aad);
-                using var ours = new AesGcmIntrinsics(key);
+                using var ours = new AesGcmIntrinsics(key, allowWide: wide);
+                Assert.False(!wide && ours.UsesWideGhash);
                 var data = (byte[])plain.Clone();
                 var tag = new byte[16];
                 ours.Encrypt(nonce, data, tag, aad);
