@@ -242,4 +242,27 @@ public class SrtpVectorTests
                 Assert.Equal(plain, data);
             }
     }
+
+    [Fact]
+    public void AesCmSrtcpWithoutEncryptionIsAuthenticatedOnly()
+    {
+        // E = 0 (RFC 3711 3.4): the payload stays in the clear, the tag covers header || payload || E || index.
+        var encKey = Hex("000102030405060708090a0b0c0d0e0f");
+        var authKey = Hex("101112131415161718191a1b1c1d1e1f20212223");
+        var salt = Hex("a0a1a2a3a4a5a6a7a8a9aaabacad");
+        using var receiver = SrtpContext.FromSessionKeys(SrtpProtectionProfile.AesCm128HmacSha1_80,
+            new SrtpSessionKeys(encKey, authKey, salt, encKey, authKey, salt));
+        var rtcp = DriverRtcp;
+        var authenticated = rtcp.Concat(Hex("00000007")).ToArray();
+        var tag = System.Security.Cryptography.HMACSHA1.HashData(authKey, authenticated)[..10];
+        var wire = authenticated.Concat(tag).ToArray();
+        var buffer = WithRoom(wire);
+        Assert.Equal(SrtpResult.Ok, receiver.UnprotectRtcp(buffer, wire.Length, out int n));
+        Assert.Equal(rtcp, buffer[..n]);
+        Assert.Equal(SrtpResult.Replayed, receiver.UnprotectRtcp(WithRoom(wire), wire.Length, out _));
+        wire[^1] ^= 1;
+        using var fresh = SrtpContext.FromSessionKeys(SrtpProtectionProfile.AesCm128HmacSha1_80,
+            new SrtpSessionKeys(encKey, authKey, salt, encKey, authKey, salt));
+        Assert.Equal(SrtpResult.AuthenticationFailed, fresh.UnprotectRtcp(WithRoom(wire), wire.Length, out _));
+    }
 }
