@@ -231,4 +231,43 @@ public class SrtpContextTests
             Assert.Equal(SrtpResult.AuthenticationFailed, receiver.UnprotectRtp(WithRoom(SrtpTestData.Rtp(3, 3, 30)), 42, out _));
         }
     }
+
+    [Theory]
+    [MemberData(nameof(AllProfiles))]
+    public void NoAllocationPerPacket(SrtpProtectionProfile profile)
+    {
+        foreach (var aesNi in new[] { true, false })
+        {
+            var (sender, receiver) = Pair(profile, options: new SrtpOptions { AllowAesNi = aesNi });
+            using (sender) using (receiver)
+            {
+                var rtp = Rtp(0, 9, 1188);
+                var rtcp = Rtcp(9, 20);
+                var buffer = new byte[1300];
+                var forged = new byte[1300];
+                int failures = 0;
+                void Cycle(ushort seq)
+                {
+                    // No Assert in here: xunit's comparers allocate.
+                    rtp.CopyTo(buffer, 0);
+                    System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(buffer.AsSpan(2), seq);
+                    if (sender.ProtectRtp(buffer, rtp.Length, out int n) != SrtpResult.Ok) failures++;
+                    if (receiver.UnprotectRtp(buffer, n, out _) != SrtpResult.Ok) failures++;
+                    rtcp.CopyTo(buffer, 0);
+                    if (sender.ProtectRtcp(buffer, rtcp.Length, out n) != SrtpResult.Ok) failures++;
+                    buffer.AsSpan(0, n).CopyTo(forged);
+                    forged[20] ^= 1; // a forged copy first: rejected, state untouched
+                    if (receiver.UnprotectRtcp(forged, n, out _) != SrtpResult.AuthenticationFailed) failures++;
+                    if (receiver.UnprotectRtcp(buffer, n, out _) != SrtpResult.Ok) failures++;
+                }
+                for (ushort seq = 0; seq < 50; seq++) Cycle(seq); // warm up: per-SSRC state is created once
+                long before = GC.GetAllocatedBytesForCurrentThread();
+                for (ushort seq = 50; seq < 1050; seq++) Cycle(seq);
+                long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+                Assert.Equal(0, failures);
+                // The BCL AesGcm fallback throws (and allocates) on a forged tag; every other path allocates nothing.
+                if (aesNi || !profile.Parameters().IsAead) Assert.Equal(0, allocated);
+            }
+        }
+    }
 }

@@ -215,18 +215,20 @@ public class SrtpVectorTests
     {
         if (!AesGcmIntrinsics.IsSupported) return; // nothing to compare: the BCL engine is the only one in use
         var rng = new Random(5);
+        foreach (bool wide in new[] { true, false })
         foreach (int keyLength in new[] { 16, 32 })
             for (int t = 0; t < 200; t++)
             {
                 var key = new byte[keyLength];
                 var nonce = new byte[12];
-                var aad = new byte[rng.Next(0, 80)];
+                var aad = new byte[t % 4 == 0 ? rng.Next(0, 600) : rng.Next(0, 80)];
                 var plain = new byte[t < 100 ? rng.Next(0, 70) : rng.Next(0, 1500)];
                 rng.NextBytes(key); rng.NextBytes(nonce); rng.NextBytes(aad); rng.NextBytes(plain);
                 var expected = new byte[plain.Length];
                 var expectedTag = new byte[16];
                 using (var bcl = new System.Security.Cryptography.AesGcm(key, 16)) bcl.Encrypt(nonce, plain, expected, expectedTag, aad);
-                using var ours = new AesGcmIntrinsics(key);
+                using var ours = new AesGcmIntrinsics(key, allowWide: wide);
+                Assert.False(!wide && ours.UsesWideGhash);
                 var data = (byte[])plain.Clone();
                 var tag = new byte[16];
                 ours.Encrypt(nonce, data, tag, aad);
@@ -239,5 +241,28 @@ public class SrtpVectorTests
                 Assert.True(ours.Decrypt(nonce, data, tag, aad));
                 Assert.Equal(plain, data);
             }
+    }
+
+    [Fact]
+    public void AesCmSrtcpWithoutEncryptionIsAuthenticatedOnly()
+    {
+        // E = 0 (RFC 3711 3.4): the payload stays in the clear, the tag covers header || payload || E || index.
+        var encKey = Hex("000102030405060708090a0b0c0d0e0f");
+        var authKey = Hex("101112131415161718191a1b1c1d1e1f20212223");
+        var salt = Hex("a0a1a2a3a4a5a6a7a8a9aaabacad");
+        using var receiver = SrtpContext.FromSessionKeys(SrtpProtectionProfile.AesCm128HmacSha1_80,
+            new SrtpSessionKeys(encKey, authKey, salt, encKey, authKey, salt));
+        var rtcp = DriverRtcp;
+        var authenticated = rtcp.Concat(Hex("00000007")).ToArray();
+        var tag = System.Security.Cryptography.HMACSHA1.HashData(authKey, authenticated)[..10];
+        var wire = authenticated.Concat(tag).ToArray();
+        var buffer = WithRoom(wire);
+        Assert.Equal(SrtpResult.Ok, receiver.UnprotectRtcp(buffer, wire.Length, out int n));
+        Assert.Equal(rtcp, buffer[..n]);
+        Assert.Equal(SrtpResult.Replayed, receiver.UnprotectRtcp(WithRoom(wire), wire.Length, out _));
+        wire[^1] ^= 1;
+        using var fresh = SrtpContext.FromSessionKeys(SrtpProtectionProfile.AesCm128HmacSha1_80,
+            new SrtpSessionKeys(encKey, authKey, salt, encKey, authKey, salt));
+        Assert.Equal(SrtpResult.AuthenticationFailed, fresh.UnprotectRtcp(WithRoom(wire), wire.Length, out _));
     }
 }
