@@ -43,17 +43,13 @@ public ref struct AnnexBNalEnumerator
     private static int FindStart(ReadOnlySpan<byte> d, int from, out int length)
     {
         length = 0;
-        for (var i = from; i + 2 < d.Length; i++)
-        {
-            if (d[i + 2] > 1) { i += 2; continue; }
-            if (d[i] == 0 && d[i + 1] == 0 && d[i + 2] == 1)
-            {
-                if (i > from && d[i - 1] == 0) { length = 4; return i - 1; }
-                length = 3;
-                return i;
-            }
-        }
-        return -1;
+        if (from >= d.Length) return -1;
+        var i = d[from..].IndexOf((ReadOnlySpan<byte>)[0, 0, 1]); // vectorized search
+        if (i < 0) return -1;
+        i += from;
+        if (i > from && d[i - 1] == 0) { length = 4; return i - 1; }
+        length = 3;
+        return i;
     }
 
     public bool MoveNext()

@@ -113,12 +113,23 @@ public sealed record Vp8Depacketizer : IRtpDepacketizer
     public static bool IsKeyFrame(ReadOnlySpan<byte> payload) =>
         TryGetPartition(payload, out var d, out var data) && d.StartOfPartition && d.PartitionIndex == 0 && (data[0] & 0x01) == 0;
 
-    public Either<RtcError, Bytes> Depacketize(Seq<Bytes> payloads) =>
-        PayloadHelpers.Concat(payloads, (ReadOnlySpan<byte> p, IBufferWriter<byte> output, out RtcError? error) =>
+    public Either<RtcError, Bytes> Depacketize(Seq<Bytes> payloads)
+    {
+        // Two passes: validate and size, then copy once into the exact array.
+        var total = 0;
+        foreach (var p in payloads)
         {
-            error = null;
-            if (TryGetPartition(p, out _, out var data)) { output.Write(data); return true; }
-            error = PayloadHelpers.Bad("VP8 payload descriptor truncated or payload empty");
-            return false;
-        });
+            if (!TryGetPartition(p.Span, out _, out var data)) return PayloadHelpers.Bad("VP8 payload descriptor truncated or payload empty");
+            total += data.Length;
+        }
+        var frame = new byte[total];
+        var o = 0;
+        foreach (var p in payloads)
+        {
+            TryGetPartition(p.Span, out _, out var data);
+            data.CopyTo(frame.AsSpan(o));
+            o += data.Length;
+        }
+        return new Bytes(frame);
+    }
 }

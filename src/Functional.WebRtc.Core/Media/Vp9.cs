@@ -142,12 +142,22 @@ public sealed record Vp9Depacketizer : IRtpDepacketizer
         return true;
     }
 
-    public Either<RtcError, Bytes> Depacketize(Seq<Bytes> payloads) =>
-        PayloadHelpers.Concat(payloads, (ReadOnlySpan<byte> p, IBufferWriter<byte> output, out RtcError? error) =>
+    public Either<RtcError, Bytes> Depacketize(Seq<Bytes> payloads)
+    {
+        var total = 0;
+        foreach (var p in payloads)
         {
-            error = null;
-            if (TryGetData(p, out _, out var data)) { output.Write(data); return true; }
-            error = PayloadHelpers.Bad("VP9 payload descriptor truncated or payload empty");
-            return false;
-        });
+            if (!TryGetData(p.Span, out _, out var data)) return PayloadHelpers.Bad("VP9 payload descriptor truncated or payload empty");
+            total += data.Length;
+        }
+        var frame = new byte[total];
+        var o = 0;
+        foreach (var p in payloads)
+        {
+            TryGetData(p.Span, out _, out var data);
+            data.CopyTo(frame.AsSpan(o));
+            o += data.Length;
+        }
+        return new Bytes(frame);
+    }
 }

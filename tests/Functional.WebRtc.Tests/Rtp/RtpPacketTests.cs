@@ -102,6 +102,31 @@ public class RtpPacketTests
     }
 
     [Fact]
+    public void SpanPathDoesNotAllocate()
+    {
+        var buffer = new byte[1400];
+        var payload = new byte[1200];
+        var total = 0L;
+        for (var round = 0; round < 2; round++) // the first round warms up (JIT, statics)
+        {
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            for (var i = 0; i < 100; i++)
+            {
+                var w = new RtpWriter(buffer);
+                w.WriteHeader(new RtpHeader(true, 96, (ushort)i, 3000, 1));
+                w.AddAbsSendTime(3, 0x123456);
+                w.AddTransportSequenceNumber(5, (ushort)i);
+                w.WritePayload(payload);
+                RtpPacketView.TryParse(buffer.AsSpan(0, w.Length), out var v, out _);
+                v.TryGetTransportSequenceNumber(5, out var seq);
+                total += seq + v.Payload.Length;
+            }
+            if (round == 1) Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        }
+        Assert.Equal(2 * (4950 + 100 * 1200), total);
+    }
+
+    [Fact]
     public void UnknownProfileIsKeptRaw()
     {
         var bytes = Convert.FromHexString("900000010000000100000002ABCD000111223344FF");
