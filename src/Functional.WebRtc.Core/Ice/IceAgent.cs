@@ -276,9 +276,18 @@ public sealed partial record IceAgent
     {
         if (r.S.Controlling == controlling) return;
         var s = r.S with { Controlling = controlling };
+        // Checks in flight carry the old role and would only draw 487s: cancel them and redo them as triggered checks.
+        var stale = s.Transactions.Values.Filter(t => t.Purpose is IcePurpose.Check c && c.ControllingWhenSent != controlling)
+            .Map(t => ((IcePurpose.Check)t.Purpose).PairId).ToSeq().Strict();
         r.S = s with
         {
-            Pairs = s.Pairs.Map(p => s.Local(p.LocalId) is { } l ? p with { Priority = PairPriority(controlling, l.Candidate.Priority, p.Remote.Priority) } : p),
+            Pairs = s.Pairs.Map(p => s.Local(p.LocalId) is { } l ? p with
+            {
+                Priority = PairPriority(controlling, l.Candidate.Priority, p.Remote.Priority),
+                State = stale.Exists(id => id == p.Id) && p.State == CandidatePairState.InProgress ? CandidatePairState.Waiting : p.State,
+            } : p),
+            Transactions = s.Transactions.Filter(t => !(t.Purpose is IcePurpose.Check c && c.ControllingWhenSent != controlling)),
+            Triggered = s.Triggered.Concat(stale.OrderBy(id => id)).ToSeq().Strict(),
             NominatingPairId = null,
         };
     }
@@ -351,7 +360,8 @@ public sealed partial record IceAgent
         if (r.S.State == IceConnectionState.New) SetState(r, IceConnectionState.Checking);
     }
 
-    private static bool CanCheck(IceAgent s) => !s.Config.Lite && s.RemoteKey is not null && s.State != IceConnectionState.Failed;
+    /// <summary>Checks run unless lite, without remote credentials, or after consent was lost on a selected pair.</summary>
+    private static bool CanCheck(IceAgent s) => !s.Config.Lite && s.RemoteKey is not null && !(s.State == IceConnectionState.Failed && s.Selected is not null);
 
     /// <summary>One check per Ta: a triggered check first, else the best waiting pair, else unfreeze the best frozen one (RFC 8445 6.1.4.2).</summary>
     private static void PacedCheck(Run r)
@@ -369,6 +379,7 @@ public sealed partial record IceAgent
         next ??= BestWith(r.S, CandidatePairState.Waiting) ?? BestWith(r.S, CandidatePairState.Frozen);
         if (next is null) return;
         SendCheck(r, next, false);
+        if (r.S.State == IceConnectionState.Failed) SetState(r, IceConnectionState.Checking);
         r.S = r.S with { NextPacedAt = r.S.Now + r.S.Config.Timing.Ta };
     }
 
@@ -492,7 +503,8 @@ public sealed partial record IceAgent
         }
         var pair = AddPair(r, local, remoteCandidate);
         if (pair is null) return;
-        if (r.S.State == IceConnectionState.New) SetState(r, IceConnectionState.Checking);
+        // A check from the peer revives a checklist that had failed for want of a working pair.
+        if (r.S.State == IceConnectionState.New || (r.S.State == IceConnectionState.Failed && r.S.Selected is null)) SetState(r, IceConnectionState.Checking);
         // A lite agent has no checks of its own: a pair is valid once the full agent's check arrives (RFC 8445 7.3.1.5 / 2.5).
         if (r.S.Config.Lite && !pair.Valid)
         {
@@ -723,7 +735,9 @@ public sealed partial record IceAgent
             if (s.State != IceConnectionState.Disconnected) Consider(s.LastActivity + s.Config.Timing.DisconnectedTimeout);
             if (!s.Config.Lite) Consider(s.LastConsent + s.Config.Timing.FailedTimeout);
         }
-        if (s.State == IceConnectionState.Checking && s.Selected is null) Consider(s.CheckingSince + s.Config.Timing.FailedTimeout);
+        // Only while it lies ahead: when it passes with checks still pending, the other deadlines drive the agent.
+        if (s.State == IceConnectionState.Checking && s.Selected is null && s.CheckingSince + s.Config.Timing.FailedTimeout > s.Now)
+            Consider(s.CheckingSince + s.Config.Timing.FailedTimeout);
         if (s.GatheringState == IceGatheringState.Gathering)
             Consider(GatheringPending(s) ? s.GatheringStartedAt + s.Config.Timing.GatheringTimeout : s.Now);
         foreach (var a in s.Allocations.Filter(a => a.State == TurnAllocationState.Allocated))

@@ -74,7 +74,11 @@ public sealed class IceSim
             switch (o)
             {
                 case IceOutput.Transmit t: Net.Send(Now, t.From, t.To, t.Data.ToArray()); break;
-                case IceOutput.WakeAt w: p.Wake = w.At; break;
+                case IceOutput.WakeAt w:
+                    // After a Tick everything due has been done: a wake-up at or before now would make the shell spin.
+                    if (input is IceInput.Tick tick && w.At <= tick.At) throw new InvalidOperationException($"{p.Name} asked to wake at {w.At} after a Tick at {tick.At}");
+                    p.Wake = w.At;
+                    break;
                 case IceOutput.LocalCandidate c when AutoSignal && p.Other is { } other: Apply(other, new IceInput.AddRemoteCandidate(c.Candidate)); break;
                 case IceOutput.GatheringComplete when AutoSignal && p.Other is { } other: Apply(other, new IceInput.RemoteEndOfCandidates()); break;
                 case IceOutput.Deliver d: p.Delivered.Add(d.Data.ToArray()); break;

@@ -123,4 +123,8 @@ public class IceSimProperties
         var sel = a.Agent.Selected!;
         return working.Contains((sel.Local.Socket.ToString(), sel.RemoteEndPoint.ToString()));
     }
+    /// <summary>Found by the property above: both agents controlling over a lossy relay; stale-role retransmissions and an early ChannelData.</summary>
+    [Fact]
+    public void RegressionRoleConflictOverLossyRelay() =>
+        Assert.True(RelayOnlyAgentsConnectThroughALossyRelay(new LinkCase(40436, 0.27, 0, 0.01, 13, 1, 2, true)));
 }
