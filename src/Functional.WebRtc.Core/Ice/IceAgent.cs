@@ -511,7 +511,17 @@ public sealed partial record IceAgent
             pair = pair with { State = CandidatePairState.Succeeded, Valid = true };
             SetPair(r, pair);
         }
-        // Triggered check (RFC 8445 7.3.1.4).
+        // Triggered check (RFC 8445 7.3.1.4); an in-progress check is cancelled (no more retransmissions) and redone now.
+        if (!r.S.Config.Lite && pair.State == CandidatePairState.InProgress)
+        {
+            var pid = pair.Id;
+            r.S = r.S with
+            {
+                Transactions = r.S.Transactions.Map(t => t.Purpose is IcePurpose.Check { UseCandidate: false } c && c.PairId == pid && !t.Cancelled ? t with { Cancelled = true } : t),
+            };
+            if (!r.S.Transactions.Values.Exists(t => t.Purpose is IcePurpose.Check c && c.PairId == pid && !t.Cancelled))
+                pair = pair with { State = CandidatePairState.Failed }; // so the branch below makes it Waiting and triggered
+        }
         if (!r.S.Config.Lite && pair.State is CandidatePairState.Frozen or CandidatePairState.Waiting or CandidatePairState.Failed)
         {
             pair = pair with { State = CandidatePairState.Waiting };
@@ -626,10 +636,10 @@ public sealed partial record IceAgent
     private static void OnTick(Run r)
     {
         Retransmit(r);
+        UpdateConnectionState(r);
         PacedCheck(r);
         MaybeNominate(r);
         Consent(r);
-        UpdateConnectionState(r);
         TurnTimers(r);
         EvaluateGathering(r);
     }
@@ -641,6 +651,13 @@ public sealed partial record IceAgent
         var timing = r.S.Config.Timing;
         foreach (var tx in due)
         {
+            if (tx.Cancelled)
+            {
+                // Wait one last RTO for a late response, then forget it without failing anything.
+                if (tx.Sent >= timing.MaxTransmissions || tx.NextAt + tx.Rto <= now) r.S = r.S with { Transactions = r.S.Transactions.Remove(tx.Id) };
+                else r.S = r.S with { Transactions = r.S.Transactions.SetItem(tx.Id, tx with { Sent = timing.MaxTransmissions, NextAt = now + tx.Rto }) };
+                continue;
+            }
             if (tx.Sent >= timing.MaxTransmissions)
             {
                 r.S = r.S with { Transactions = r.S.Transactions.Remove(tx.Id) };
@@ -713,10 +730,17 @@ public sealed partial record IceAgent
                 SetState(r, IceConnectionState.Completed);
             return;
         }
-        if (s.State == IceConnectionState.Checking && s.Selected is null && !HasPendingChecks(s) &&
-            !s.Pairs.Exists(p => p.State is CandidatePairState.InProgress || p.Valid) &&
-            (s.RemoteEndOfCandidates || s.Now - s.CheckingSince >= t.FailedTimeout) && !GatheringPending(s))
+        if (s.State != IceConnectionState.Checking || s.Selected is not null) return;
+        // No pair selected FailedTimeout after checks began: failed (W3C "failed"; Pion uses 25 s, we use the consent timeout).
+        if (s.Now - s.CheckingSince >= t.FailedTimeout && !GatheringPending(s))
+        {
+            r.S = r.S with { Transactions = r.S.Transactions.Filter(x => x.Purpose is not IcePurpose.Check) };
             SetState(r, IceConnectionState.Failed);
+            return;
+        }
+        // Every pair failed (a lossy path can eat all of a check's retransmissions): run another round of checks until then.
+        if (!HasPendingChecks(s) && !s.Pairs.IsEmpty && !s.Pairs.Exists(p => p.State is CandidatePairState.InProgress || p.Valid))
+            r.S = s with { Pairs = s.Pairs.Map(p => p.State == CandidatePairState.Failed ? p with { State = CandidatePairState.Waiting } : p) };
     }
 
     /// <summary>The earliest time the agent needs a Tick.</summary>

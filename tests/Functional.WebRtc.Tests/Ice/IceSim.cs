@@ -22,6 +22,8 @@ public sealed class IceSim
         public IEnumerable<IceConnectionState> States => Log.Select(l => l.Output).OfType<IceOutput.ConnectionStateChanged>().Select(c => c.State);
         public IEnumerable<IceCandidate> Gathered => Log.Select(l => l.Output).OfType<IceOutput.LocalCandidate>().Select(c => c.Candidate);
         public List<byte[]> Delivered { get; } = new();
+        /// <summary>Every input applied, in order (for replay and debugging).</summary>
+        public List<IceInput> Inputs { get; } = new();
     }
 
     /// <summary>Something else on the network (a simulated STUN/TURN server): gets datagrams, returns datagrams to send.</summary>
@@ -66,6 +68,7 @@ public sealed class IceSim
     public void Apply(Peer p, IceInput input)
     {
         Events++;
+        p.Inputs.Add(input);
         var step = IceAgent.Handle(p.Agent, input);
         p.Agent = step.State;
         foreach (var o in step.Outputs)
