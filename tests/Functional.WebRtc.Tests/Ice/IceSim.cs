@@ -110,8 +110,12 @@ public sealed class IceSim
 
     public void RunFor(TimeSpan span) => RunUntil(() => false, span);
 
+    /// <summary>When set, every delivery is recorded here (for debugging a failing seed).</summary>
+    public List<string>? Trace { get; set; }
+
     private void Deliver(IPEndPoint from, IPEndPoint to, byte[] data)
     {
+        Trace?.Add($"{Now} deliver {from}->{to} {data.Length}");
         foreach (var node in Nodes)
             if (node.Addresses.Contains(to))
             {
