@@ -276,9 +276,18 @@ public sealed partial record IceAgent
     {
         if (r.S.Controlling == controlling) return;
         var s = r.S with { Controlling = controlling };
+        // Checks in flight carry the old role and would only draw 487s: cancel them and redo them as triggered checks.
+        var stale = s.Transactions.Values.Filter(t => t.Purpose is IcePurpose.Check c && c.ControllingWhenSent != controlling)
+            .Map(t => ((IcePurpose.Check)t.Purpose).PairId).ToSeq().Strict();
         r.S = s with
         {
-            Pairs = s.Pairs.Map(p => s.Local(p.LocalId) is { } l ? p with { Priority = PairPriority(controlling, l.Candidate.Priority, p.Remote.Priority) } : p),
+            Pairs = s.Pairs.Map(p => s.Local(p.LocalId) is { } l ? p with
+            {
+                Priority = PairPriority(controlling, l.Candidate.Priority, p.Remote.Priority),
+                State = stale.Exists(id => id == p.Id) && p.State == CandidatePairState.InProgress ? CandidatePairState.Waiting : p.State,
+            } : p),
+            Transactions = s.Transactions.Filter(t => !(t.Purpose is IcePurpose.Check c && c.ControllingWhenSent != controlling)),
+            Triggered = s.Triggered.Concat(stale.OrderBy(id => id)).ToSeq().Strict(),
             NominatingPairId = null,
         };
     }
@@ -351,7 +360,8 @@ public sealed partial record IceAgent
         if (r.S.State == IceConnectionState.New) SetState(r, IceConnectionState.Checking);
     }
 
-    private static bool CanCheck(IceAgent s) => !s.Config.Lite && s.RemoteKey is not null && s.State != IceConnectionState.Failed;
+    /// <summary>Checks run unless lite, without remote credentials, or after consent was lost on a selected pair.</summary>
+    private static bool CanCheck(IceAgent s) => !s.Config.Lite && s.RemoteKey is not null && !(s.State == IceConnectionState.Failed && s.Selected is not null);
 
     /// <summary>One check per Ta: a triggered check first, else the best waiting pair, else unfreeze the best frozen one (RFC 8445 6.1.4.2).</summary>
     private static void PacedCheck(Run r)
@@ -369,6 +379,7 @@ public sealed partial record IceAgent
         next ??= BestWith(r.S, CandidatePairState.Waiting) ?? BestWith(r.S, CandidatePairState.Frozen);
         if (next is null) return;
         SendCheck(r, next, false);
+        if (r.S.State == IceConnectionState.Failed) SetState(r, IceConnectionState.Checking);
         r.S = r.S with { NextPacedAt = r.S.Now + r.S.Config.Timing.Ta };
     }
 
@@ -492,14 +503,25 @@ public sealed partial record IceAgent
         }
         var pair = AddPair(r, local, remoteCandidate);
         if (pair is null) return;
-        if (r.S.State == IceConnectionState.New) SetState(r, IceConnectionState.Checking);
+        // A check from the peer revives a checklist that had failed for want of a working pair.
+        if (r.S.State == IceConnectionState.New || (r.S.State == IceConnectionState.Failed && r.S.Selected is null)) SetState(r, IceConnectionState.Checking);
         // A lite agent has no checks of its own: a pair is valid once the full agent's check arrives (RFC 8445 7.3.1.5 / 2.5).
         if (r.S.Config.Lite && !pair.Valid)
         {
             pair = pair with { State = CandidatePairState.Succeeded, Valid = true };
             SetPair(r, pair);
         }
-        // Triggered check (RFC 8445 7.3.1.4).
+        // Triggered check (RFC 8445 7.3.1.4); an in-progress check is cancelled (no more retransmissions) and redone now.
+        if (!r.S.Config.Lite && pair.State == CandidatePairState.InProgress)
+        {
+            var pid = pair.Id;
+            r.S = r.S with
+            {
+                Transactions = r.S.Transactions.Map(t => t.Purpose is IcePurpose.Check { UseCandidate: false } c && c.PairId == pid && !t.Cancelled ? t with { Cancelled = true } : t),
+            };
+            if (!r.S.Transactions.Values.Exists(t => t.Purpose is IcePurpose.Check c && c.PairId == pid && !t.Cancelled))
+                pair = pair with { State = CandidatePairState.Failed }; // so the branch below makes it Waiting and triggered
+        }
         if (!r.S.Config.Lite && pair.State is CandidatePairState.Frozen or CandidatePairState.Waiting or CandidatePairState.Failed)
         {
             pair = pair with { State = CandidatePairState.Waiting };
@@ -614,10 +636,10 @@ public sealed partial record IceAgent
     private static void OnTick(Run r)
     {
         Retransmit(r);
+        UpdateConnectionState(r);
         PacedCheck(r);
         MaybeNominate(r);
         Consent(r);
-        UpdateConnectionState(r);
         TurnTimers(r);
         EvaluateGathering(r);
     }
@@ -629,6 +651,13 @@ public sealed partial record IceAgent
         var timing = r.S.Config.Timing;
         foreach (var tx in due)
         {
+            if (tx.Cancelled)
+            {
+                // Wait one last RTO for a late response, then forget it without failing anything.
+                if (tx.Sent >= timing.MaxTransmissions || tx.NextAt + tx.Rto <= now) r.S = r.S with { Transactions = r.S.Transactions.Remove(tx.Id) };
+                else r.S = r.S with { Transactions = r.S.Transactions.SetItem(tx.Id, tx with { Sent = timing.MaxTransmissions, NextAt = now + tx.Rto }) };
+                continue;
+            }
             if (tx.Sent >= timing.MaxTransmissions)
             {
                 r.S = r.S with { Transactions = r.S.Transactions.Remove(tx.Id) };
@@ -701,10 +730,17 @@ public sealed partial record IceAgent
                 SetState(r, IceConnectionState.Completed);
             return;
         }
-        if (s.State == IceConnectionState.Checking && s.Selected is null && !HasPendingChecks(s) &&
-            !s.Pairs.Exists(p => p.State is CandidatePairState.InProgress || p.Valid) &&
-            (s.RemoteEndOfCandidates || s.Now - s.CheckingSince >= t.FailedTimeout) && !GatheringPending(s))
+        if (s.State != IceConnectionState.Checking || s.Selected is not null) return;
+        // No pair selected FailedTimeout after checks began: failed (W3C "failed"; Pion uses 25 s, we use the consent timeout).
+        if (s.Now - s.CheckingSince >= t.FailedTimeout && !GatheringPending(s))
+        {
+            r.S = r.S with { Transactions = r.S.Transactions.Filter(x => x.Purpose is not IcePurpose.Check) };
             SetState(r, IceConnectionState.Failed);
+            return;
+        }
+        // Every pair failed (a lossy path can eat all of a check's retransmissions): run another round of checks until then.
+        if (!HasPendingChecks(s) && !s.Pairs.IsEmpty && !s.Pairs.Exists(p => p.State is CandidatePairState.InProgress || p.Valid))
+            r.S = s with { Pairs = s.Pairs.Map(p => p.State == CandidatePairState.Failed ? p with { State = CandidatePairState.Waiting } : p) };
     }
 
     /// <summary>The earliest time the agent needs a Tick.</summary>
@@ -723,7 +759,9 @@ public sealed partial record IceAgent
             if (s.State != IceConnectionState.Disconnected) Consider(s.LastActivity + s.Config.Timing.DisconnectedTimeout);
             if (!s.Config.Lite) Consider(s.LastConsent + s.Config.Timing.FailedTimeout);
         }
-        if (s.State == IceConnectionState.Checking && s.Selected is null) Consider(s.CheckingSince + s.Config.Timing.FailedTimeout);
+        // Only while it lies ahead: when it passes with checks still pending, the other deadlines drive the agent.
+        if (s.State == IceConnectionState.Checking && s.Selected is null && s.CheckingSince + s.Config.Timing.FailedTimeout > s.Now)
+            Consider(s.CheckingSince + s.Config.Timing.FailedTimeout);
         if (s.GatheringState == IceGatheringState.Gathering)
             Consider(GatheringPending(s) ? s.GatheringStartedAt + s.Config.Timing.GatheringTimeout : s.Now);
         foreach (var a in s.Allocations.Filter(a => a.State == TurnAllocationState.Allocated))

@@ -47,6 +47,13 @@ public sealed partial record IceAgent
             if (!ChannelData.TryParse(span, out var ch, out var len, out _)) return;
             foreach (var (peer, number) in alloc.Channels)
                 if (number == ch) { ViaRelay(r, alloc, peer, span.Slice(4, len)); return; }
+            // The server may use a channel before its ChannelBind success reaches us (RFC 8656 12.2).
+            foreach (var tx in r.S.Transactions.Values)
+                if (tx.Purpose is IcePurpose.Turn { Request: TurnRequest.ChannelBind bind } t && t.AllocationId == alloc.Id && bind.Channel == ch)
+                {
+                    ViaRelay(r, alloc, bind.Peer, span.Slice(4, len));
+                    return;
+                }
             return;
         }
         if (!StunMessage.IsStun(span) || !StunMessage.TryParse(span, out var msg, out _)) return;

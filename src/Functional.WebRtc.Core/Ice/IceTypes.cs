@@ -115,7 +115,11 @@ public abstract record TurnRequest
 
 /// <summary>An outstanding STUN transaction, retransmitted by RTO (RFC 8489 6.2.1). Via a local candidate when <see cref="LocalId"/> is set.</summary>
 public sealed record IceTransaction(TransactionId Id, IcePurpose Purpose, int? LocalId, IPEndPoint From, IPEndPoint To,
-    Bytes Message, int Sent, TimeSpan NextAt, TimeSpan Rto);
+    Bytes Message, int Sent, TimeSpan NextAt, TimeSpan Rto)
+{
+    /// <summary>Cancelled (RFC 8445 7.3.1.4): not retransmitted and its timeout fails nothing, but a late response still counts.</summary>
+    public bool Cancelled { get; init; }
+}
 
 public enum TurnAllocationState { Requesting, Allocated, Failed }
 

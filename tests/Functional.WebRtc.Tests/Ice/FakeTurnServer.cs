@@ -34,6 +34,7 @@ public sealed class FakeTurnServer(IPEndPoint address, string user, string pass,
     public int StaleNonceSent { get; private set; }
     public int Relayed { get; private set; }
     public bool Drop { get; set; }
+    public List<string> Trace { get; } = new();
 
     private string Nonce => "nonce" + _nonce;
 
@@ -46,7 +47,8 @@ public sealed class FakeTurnServer(IPEndPoint address, string user, string pass,
         {
             // From a peer to a relayed address.
             var alloc = _allocations.FirstOrDefault(a => a.Relayed.Equals(local));
-            if (alloc is null || !alloc.Permissions.Contains(remote.Address)) yield break;
+            if (alloc is null || !alloc.Permissions.Contains(remote.Address)) { Trace.Add($"{at} drop peer {remote}->{local}"); yield break; }
+            Trace.Add($"{at} peer {remote}->{local}");
             Relayed++;
             var ch = alloc.Channels.FirstOrDefault(c => c.Value.Equals(remote));
             if (ch.Value is not null) yield return (Address, alloc.Client, ChannelData.Encode(ch.Key, data));
@@ -68,7 +70,8 @@ public sealed class FakeTurnServer(IPEndPoint address, string user, string pass,
         {
             var p = m.Get<StunAttribute.XorPeerAddress>()?.EndPoint;
             var d = m.Get<StunAttribute.Data>()?.Value;
-            if (mine is null || p is null || d is null || !mine.Permissions.Contains(p.Address)) yield break;
+            if (mine is null || p is null || d is null || !mine.Permissions.Contains(p.Address)) { Trace.Add($"{at} drop send {remote}->{p}"); yield break; }
+            Trace.Add($"{at} send {remote}->{p}");
             Relayed++;
             yield return (mine.Relayed, p, d.ToArray());
             yield break;

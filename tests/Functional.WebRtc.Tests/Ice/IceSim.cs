@@ -22,6 +22,8 @@ public sealed class IceSim
         public IEnumerable<IceConnectionState> States => Log.Select(l => l.Output).OfType<IceOutput.ConnectionStateChanged>().Select(c => c.State);
         public IEnumerable<IceCandidate> Gathered => Log.Select(l => l.Output).OfType<IceOutput.LocalCandidate>().Select(c => c.Candidate);
         public List<byte[]> Delivered { get; } = new();
+        /// <summary>Every input applied, in order (for replay and debugging).</summary>
+        public List<IceInput> Inputs { get; } = new();
     }
 
     /// <summary>Something else on the network (a simulated STUN/TURN server): gets datagrams, returns datagrams to send.</summary>
@@ -66,6 +68,7 @@ public sealed class IceSim
     public void Apply(Peer p, IceInput input)
     {
         Events++;
+        p.Inputs.Add(input);
         var step = IceAgent.Handle(p.Agent, input);
         p.Agent = step.State;
         foreach (var o in step.Outputs)
@@ -74,7 +77,11 @@ public sealed class IceSim
             switch (o)
             {
                 case IceOutput.Transmit t: Net.Send(Now, t.From, t.To, t.Data.ToArray()); break;
-                case IceOutput.WakeAt w: p.Wake = w.At; break;
+                case IceOutput.WakeAt w:
+                    // After a Tick everything due has been done: a wake-up at or before now would make the shell spin.
+                    if (input is IceInput.Tick tick && w.At <= tick.At) throw new InvalidOperationException($"{p.Name} asked to wake at {w.At} after a Tick at {tick.At}");
+                    p.Wake = w.At;
+                    break;
                 case IceOutput.LocalCandidate c when AutoSignal && p.Other is { } other: Apply(other, new IceInput.AddRemoteCandidate(c.Candidate)); break;
                 case IceOutput.GatheringComplete when AutoSignal && p.Other is { } other: Apply(other, new IceInput.RemoteEndOfCandidates()); break;
                 case IceOutput.Deliver d: p.Delivered.Add(d.Data.ToArray()); break;
@@ -103,8 +110,12 @@ public sealed class IceSim
 
     public void RunFor(TimeSpan span) => RunUntil(() => false, span);
 
+    /// <summary>When set, every delivery is recorded here (for debugging a failing seed).</summary>
+    public List<string>? Trace { get; set; }
+
     private void Deliver(IPEndPoint from, IPEndPoint to, byte[] data)
     {
+        Trace?.Add($"{Now} deliver {from}->{to} {data.Length}");
         foreach (var node in Nodes)
             if (node.Addresses.Contains(to))
             {

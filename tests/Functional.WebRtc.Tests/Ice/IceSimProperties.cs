@@ -88,7 +88,8 @@ public class IceSimProperties
             Policy = IceTransportPolicy.Relay,
             TurnServers = LanguageExt.Seq.create(new TurnServer(server, "user", "secret")),
         };
-        var profile = new LinkProfile(c.Loss / 2, c.Duplicate, c.Reorder, TimeSpan.FromMilliseconds(1), TimeSpan.FromMilliseconds(c.MaxDelayMs));
+        // Relayed traffic crosses three lossy legs each way (client-server, relay-relay, server-client): keep each leg at <= 10%.
+        var profile = new LinkProfile(c.Loss / 3, c.Duplicate, c.Reorder, TimeSpan.FromMilliseconds(1), TimeSpan.FromMilliseconds(c.MaxDelayMs));
         var (sim, a, b) = IceSim.Pair(c.Seed, profile, relay, relay, c.BControlling);
         sim.Nodes.Add(new FakeTurnServer(server, "user", "secret"));
         sim.AddInterface(a, IceSim.Ep("10.0.0.1:5000"));
@@ -123,4 +124,8 @@ public class IceSimProperties
         var sel = a.Agent.Selected!;
         return working.Contains((sel.Local.Socket.ToString(), sel.RemoteEndPoint.ToString()));
     }
+    /// <summary>Found by the property above: both agents controlling over a lossy relay; stale-role retransmissions and an early ChannelData.</summary>
+    [Fact]
+    public void RegressionRoleConflictOverLossyRelay() =>
+        Assert.True(RelayOnlyAgentsConnectThroughALossyRelay(new LinkCase(40436, 0.405, 0, 0.01, 13, 1, 2, true)));
 }
