@@ -87,3 +87,6 @@ public abstract record SctpOutput
     public sealed record BufferedAmountChanged(ushort StreamId, long BufferedAmount) : SctpOutput;
     public sealed record Error(RtcError Reason) : SctpOutput;
 }
+
+/// <summary>Association counters.</summary>
+public readonly record struct SctpStats(long PacketsSent, long PacketsReceived, long SacksSent, long Retransmissions, long FastRetransmits, long T3Expiries, long MessagesAbandoned);
