@@ -72,6 +72,10 @@ public sealed class SctpAssociation
     public long CongestionWindow => _cwnd;
     public long FlightSize => _flight;
 
+    /// <summary>Counters for tests, benchmarks and stats (RTCSctpTransportStats-like).</summary>
+    public SctpStats Stats => _stats;
+    private SctpStats _stats;
+
     private readonly byte[] _cookieSecret;
     private readonly uint _localInitialTsn;
     private readonly List<SctpOutput> _out = new();
@@ -169,6 +173,11 @@ public sealed class SctpAssociation
 
     /// <summary>Bytes held for reassembly, ordering or (ManualConsume) the consumer.</summary>
     public long ReceiveBufferHeld => _held;
+
+    internal string DebugState() =>
+        $"state {State} nextTsn {_nextTsn} peerCum {_peerCumAck} apap {_advancedPeerAckPoint} sent {_sent.Count} queue {_queue.Count} flight {_flight} cwnd {_cwnd} rwnd {_peerARwnd} t3 {_t3At} marked {_marked} | cumTsn {_cumTsn} highest {_highestTsn} above {_above.Count} frags {_fragments.Count} held {_held} streams " +
+        string.Join(",", _inStreams.Select(kv => $"{kv.Key}:next {kv.Value.NextSsn} waiting [{string.Join(" ", kv.Value.Waiting.Keys)}]")) +
+        " | sent: " + string.Join(" ", Enumerable.Range(0, Math.Min(_sent.Count, 20)).Select(i => _sent[i]).Select(c => $"{c.Tsn}{(c.Acked ? "A" : "")}{(c.Abandoned ? "X" : "")}{(c.Retransmit ? "R" : "")}{(c.InFlight ? "F" : "")}/{c.Message.Ssn}"));
 
     /// <summary>True when nothing is queued, unacknowledged or waiting for a stream reset.</summary>
     public bool Idle => _queue.Count == 0 && _sent.Count == 0 && _deferred.Count == 0 && _resetInFlight is null && _resetPending.Count == 0;
@@ -319,6 +328,7 @@ public sealed class SctpAssociation
         if (State >= SctpState.Established && (_sackNow || (_dataPacketsSinceSack > 0 && _delayedAckAt is { } d && d <= at)))
         {
             builder.Add(BuildSack());
+            _stats = _stats with { SacksSent = _stats.SacksSent + 1 };
             _sackNow = false; _dataPacketsSinceSack = 0; _delayedAckAt = null;
         }
         if (_forwardTsnNeeded && _advancedPeerAckPoint > _peerCumAck && State >= SctpState.Established)
@@ -343,6 +353,7 @@ public sealed class SctpAssociation
                     _fastRtxBudget -= c.Size;
                 }
                 SetRetransmit(c, false); c.InFlight = true; c.Transmissions++; c.SentAt = at;
+                _stats = _stats with { Retransmissions = _stats.Retransmissions + 1 };
                 _flight += c.Size;
                 builder.AddData(c);
             }
@@ -354,7 +365,7 @@ public sealed class SctpAssociation
                 if (m.Offset == 0 && m.Reliability is SctpReliability.MaxLifetime lt && at - m.CreatedAt >= lt.Lifetime && _peerForwardTsn)
                 {
                     _queue.PopFront();
-                    DropUnsent(m);
+                    DropUnsent(m); _stats = _stats with { MessagesAbandoned = _stats.MessagesAbandoned + 1 };
                     continue;
                 }
                 var len = Math.Min(MaxFragment, m.Payload.Length - m.Offset);
@@ -444,6 +455,7 @@ public sealed class SctpAssociation
             }
             SctpPacket.Seal(span, owner.ZeroChecksumNegotiated);
             owner._out.Add(new SctpOutput.Transmit(bytes));
+            owner._stats = owner._stats with { PacketsSent = owner._stats.PacketsSent + 1 };
             _size = SctpPacket.HeaderLength;
         }
 
@@ -468,6 +480,7 @@ public sealed class SctpAssociation
     {
         var bytes = SctpPacket.Write(Config.LocalPort, Config.RemotePort, tag, [chunk], ZeroChecksumNegotiated && chunk is not (SctpChunk.Init or SctpChunk.InitAck or SctpChunk.CookieEcho));
         _out.Add(new SctpOutput.Transmit(bytes));
+        _stats = _stats with { PacketsSent = _stats.PacketsSent + 1 };
     }
 
     // ---------------------------------------------------------------- receiving packets
@@ -476,6 +489,7 @@ public sealed class SctpAssociation
     {
         if (!SctpPacket.ChecksumValid(packet, ZeroChecksumNegotiated)) return;
         if (!SctpPacket.TryParse(packet, out var p, out _)) return;
+        _stats = _stats with { PacketsReceived = _stats.PacketsReceived + 1 };
         if (p.Chunks.Count == 0) return;
         var first = p.Chunks[0];
 
@@ -529,6 +543,13 @@ public sealed class SctpAssociation
                     break;
                 case SctpChunk.ForwardTsn f: OnForwardTsn(f); break;
                 case SctpChunk.ReConfig rc: OnReConfig(at, rc); break;
+                case SctpChunk.Error e when State == SctpState.CookieEchoed && e.Causes.Exists(c => c.Code == ErrorCause.StaleCookie):
+                    // RFC 9260 5.2.6: our cookie went stale on the way; start over with a new INIT.
+                    _t1Chunk = new SctpChunk.Init(LocalVerificationTag, Config.ReceiveWindow, Config.Streams, Config.Streams, _localInitialTsn, LocalInitParameters(null));
+                    _t1At = at + _t1Rto;
+                    SendAlone(_t1Chunk, 0);
+                    SetState(SctpState.CookieWait);
+                    break;
                 case SctpChunk.Error e:
                     _out.Add(new SctpOutput.Error(new RtcError.Operation("peer reported SCTP error causes " + string.Join(",", e.Causes.Map(c => c.Code)))));
                     break;
@@ -639,6 +660,12 @@ public sealed class SctpAssociation
         var localTag = BinaryPrimitives.ReadUInt32BigEndian(c[5..]);
         if (localTag != LocalVerificationTag) return;
         var born = TimeSpan.FromTicks(BinaryPrimitives.ReadInt64BigEndian(c[22..]));
+        if (State == SctpState.Established && peerTag == PeerVerificationTag)
+        {
+            // Case D on an existing association: our COOKIE ACK was lost; the cookie is authentic, its age does not matter.
+            _control.Add(new SctpChunk.CookieAck());
+            return;
+        }
         if (at - born > Config.CookieLifetime)
         {
             var staleness = new byte[4];
@@ -820,16 +847,7 @@ public sealed class SctpAssociation
         if (State < SctpState.Established) return;
         _sackNow = true;
         var newCum = Unwrap(f.NewCumulativeTsn, _cumTsn);
-        if (newCum <= _cumTsn) return;
-        // RFC 3758 3.6: drop fragments up to the new cumulative TSN and treat those TSNs as received.
-        List<long>? drop = null;
-        foreach (var t in _fragments.Keys) if (t <= newCum) (drop ??= new()).Add(t);
-        if (drop is not null)
-            foreach (var t in drop) { _fragments.Remove(t, out var fr); _held -= fr.Payload.Length; }
-        while (_above.Count > 0 && _above.Min <= newCum) _above.Remove(_above.Min);
-        _cumTsn = newCum;
-        while (_above.Count > 0 && _above.Min == _cumTsn + 1) { _cumTsn++; _above.Remove(_cumTsn); }
-        if (newCum > _highestTsn) _highestTsn = newCum;
+        if (newCum > _cumTsn) SkipTo(newCum);
         foreach (var ss in f.Streams)
         {
             if (!_inStreams.TryGetValue(ss.StreamId, out var s)) _inStreams[ss.StreamId] = s = new InStream();
@@ -848,6 +866,19 @@ public sealed class SctpAssociation
         }
     }
 
+    private void SkipTo(long newCum)
+    {
+        // RFC 3758 3.6: drop fragments up to the new cumulative TSN and treat those TSNs as received.
+        List<long>? drop = null;
+        foreach (var t in _fragments.Keys) if (t <= newCum) (drop ??= new()).Add(t);
+        if (drop is not null)
+            foreach (var t in drop) { _fragments.Remove(t, out var fr); _held -= fr.Payload.Length; }
+        while (_above.Count > 0 && _above.Min <= newCum) _above.Remove(_above.Min);
+        _cumTsn = newCum;
+        while (_above.Count > 0 && _above.Min == _cumTsn + 1) { _cumTsn++; _above.Remove(_cumTsn); }
+        if (newCum > _highestTsn) _highestTsn = newCum;
+    }
+
     // ---------------------------------------------------------------- acknowledgements, retransmission, congestion
 
     private void OnSack(TimeSpan at, uint cumAckRaw, uint aRwnd, Arr<GapAckBlock> gaps, int duplicates)
@@ -860,7 +891,7 @@ public sealed class SctpAssociation
         long bytesAcked = 0;
         long highestNewlyAcked = -1;
         var cumAdvanced = cum > _peerCumAck;
-        var rttMeasured = false;
+        OutChunk? rttSample = null;
         while (_sent.Count > 0 && _sent.First.Tsn <= cum)
         {
             var c = _sent.PopFront();
@@ -869,7 +900,7 @@ public sealed class SctpAssociation
             {
                 bytesAcked += c.Size;
                 highestNewlyAcked = c.Tsn;
-                if (!rttMeasured && c.Transmissions == 1 && c.Tsn == cum) { MeasureRtt(at - c.SentAt); rttMeasured = true; }
+                if (c.Transmissions == 1) rttSample = c;
             }
             if (c.InFlight) _flight -= c.Size;
         }
@@ -889,9 +920,13 @@ public sealed class SctpAssociation
                 c.Acked = true;
                 SetRetransmit(c, false);
                 if (!c.Abandoned) { bytesAcked += c.Size; if (c.Tsn > highestNewlyAcked) highestNewlyAcked = c.Tsn; }
+                if (c.Transmissions == 1 && (rttSample is null || c.Tsn > rttSample.Tsn)) rttSample = c;
                 if (c.InFlight) { _flight -= c.Size; c.InFlight = false; }
             }
         }
+
+        // One RTT sample per SACK from the newest newly acknowledged chunk that was sent only once (Karn; RFC 9260 6.3.1).
+        if (rttSample is not null) MeasureRtt(at - rttSample.SentAt);
 
         // Missing reports and fast retransmit (RFC 9260 7.2.4).
         if (highestNewlyAcked > cum)
@@ -907,6 +942,7 @@ public sealed class SctpAssociation
                 SetRetransmit(c, true);
                 if (c.InFlight) { _flight -= c.Size; c.InFlight = false; }
                 _fastRtxBudget = Config.Mtu - SctpPacket.HeaderLength;
+                _stats = _stats with { FastRetransmits = _stats.FastRetransmits + 1 };
                 if (!_fastRecovery)
                 {
                     _ssthresh = Math.Max(_cwnd / 2, 4 * Config.Mtu);
@@ -970,7 +1006,18 @@ public sealed class SctpAssociation
     /// <summary>PR-SCTP (RFC 3758 3.5): give up a message: its sent chunks stop counting, its unsent rest is dropped.</summary>
     private void Abandon(OutMessage m)
     {
-        if (!m.Abandoned) DropUnsent(m);
+        if (!m.Abandoned)
+        {
+            var partlySent = m.Offset > 0 && m.Offset < m.Payload.Length;
+            DropUnsent(m);
+            _stats = _stats with { MessagesAbandoned = _stats.MessagesAbandoned + 1 };
+            if (partlySent)
+            {
+                // The receiver holds the first fragments and would wait forever for the rest. Give the missing end a TSN
+                // that is never sent, only skipped by FORWARD TSN, so the receiver drops the fragments and the SSN.
+                _sent.PushBack(new OutChunk(_nextTsn++, m, ReadOnlyMemory<byte>.Empty, SctpChunk.DataFlags(m.Unordered, false, true, false)) { Abandoned = true });
+            }
+        }
         m.Abandoned = true;
         for (var i = 0; i < _sent.Count; i++)
         {
@@ -1066,6 +1113,7 @@ public sealed class SctpAssociation
             Close(new RtcError.Operation("SCTP peer unreachable (retransmissions exhausted)"));
             return;
         }
+        _stats = _stats with { T3Expiries = _stats.T3Expiries + 1 };
         _ssthresh = Math.Max(_cwnd / 2, 4 * Config.Mtu);
         _cwnd = Config.Mtu;
         _partialBytesAcked = 0;

@@ -39,3 +39,17 @@ public class Crc32cTests
         Assert.Equal(Crc32c.Compute(data), ~crc);
     }
 }
+
+public class Crc32cLengthTests
+{
+    [Fact]
+    public void IntrinsicAndTablePathsAgreeForEveryLengthUpTo3000()
+    {
+        var data = new byte[3000];
+        new Random(7).NextBytes(data);
+        for (var n = 0; n <= data.Length; n++)
+            Assert.True(Crc32c.ComputeTable(data.AsSpan(0, n)) == Crc32c.Compute(data.AsSpan(0, n)), $"length {n}");
+        for (var off = 1; off < 9; off++)
+            Assert.Equal(Crc32c.ComputeTable(data.AsSpan(off, 1200)), Crc32c.Compute(data.AsSpan(off, 1200)));
+    }
+}

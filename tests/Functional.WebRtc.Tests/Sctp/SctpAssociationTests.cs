@@ -79,6 +79,7 @@ public class SctpAssociationTests
         Assert.All(p.Delivered["b"], d => Assert.Equal(7, d.StreamId));
         Assert.Empty(p.Errors["a"]); Assert.Empty(p.Errors["b"]);
         Assert.True(p.MaxPacket <= 1200);
+        if (loss >= 0.05) Assert.True(p.A.Stats.Retransmissions > 0 && p.A.Stats.FastRetransmits + p.A.Stats.T3Expiries > 0, p.A.Stats.ToString());
     }
 
     [Theory]
@@ -127,7 +128,7 @@ public class SctpAssociationTests
             Assert.True((id == 9999 ? marker : sent[id]).AsSpan().SequenceEqual(d.Payload), $"message {id} corrupted");
         }
         if (ordered) Assert.Equal(ids.OrderBy(x => x), ids);
-        if (loss > 0.1) Assert.True(ids.Count < sent.Count + 1, "with 20% loss some unreliable messages should be lost");
+        if (loss > 0.1) Assert.True(p.A.Stats.MessagesAbandoned > 0, "with 20% loss some unreliable messages are abandoned: " + p.A.Stats);
     }
 
     [Fact]
