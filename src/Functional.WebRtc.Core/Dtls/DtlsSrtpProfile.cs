@@ -38,8 +38,8 @@ public static class DtlsSrtpProfiles
     /// The server's choice (RFC 5764 section 4.1.1): the first profile in <paramref name="serverPreference"/> that
     /// the client offered. None when nothing is in common.
     /// </summary>
-    public static DtlsSrtpProfile Select(Seq<DtlsSrtpProfile> serverPreference, Seq<int> clientOffered) =>
-        serverPreference.Find(p => clientOffered.Exists(o => o == (int)p)).IfNone(DtlsSrtpProfile.None);
+    public static DtlsSrtpProfile Select(IEnumerable<DtlsSrtpProfile> serverPreference, IEnumerable<int> clientOffered) =>
+        serverPreference.FirstOrDefault(p => clientOffered.Contains((int)p), DtlsSrtpProfile.None);
 
     /// <summary>
     /// Splits exported keying material into the four parts (RFC 5764 section 4.2), from our point of view:

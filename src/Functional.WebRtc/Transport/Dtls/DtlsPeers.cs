@@ -153,7 +153,7 @@ internal sealed class WebRtcDtlsServer(IDtlsSession session) : DefaultTlsServer
         base.ProcessClientExtensions(clientExtensions);
         var offered = clientExtensions is null ? null : TlsSRTPUtils.GetUseSrtpExtension(clientExtensions);
         if (offered?.ProtectionProfiles is { } profiles)
-            selected = DtlsSrtpProfiles.Select(session.Options.SrtpProfiles, LanguageExt.Prelude.Seq(profiles));
+            selected = DtlsSrtpProfiles.Select(session.Options.SrtpProfiles, profiles);
     }
 
     public override IDictionary GetServerExtensions()
