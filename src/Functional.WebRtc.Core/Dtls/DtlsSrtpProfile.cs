@@ -15,7 +15,7 @@ public enum DtlsSrtpProfile : ushort
 public static class DtlsSrtpProfiles
 {
     /// <summary>The WebRTC default preference: AES-128-GCM first, then AES-128-CM with HMAC-SHA1-80.</summary>
-    public static readonly Seq<DtlsSrtpProfile> Default = Prelude.Seq(DtlsSrtpProfile.AeadAes128Gcm, DtlsSrtpProfile.Aes128CmHmacSha1_80);
+    public static readonly IReadOnlyList<DtlsSrtpProfile> Default = Array.AsReadOnly([DtlsSrtpProfile.AeadAes128Gcm, DtlsSrtpProfile.Aes128CmHmacSha1_80]);
 
     /// <summary>(master key length, master salt length) in bytes (RFC 5764 section 4.1.2; RFC 7714 section 12).</summary>
     public static (int Key, int Salt) KeyAndSaltLength(this DtlsSrtpProfile p) => p switch

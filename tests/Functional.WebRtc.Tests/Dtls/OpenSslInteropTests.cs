@@ -94,7 +94,7 @@ public sealed class OpenSslInteropTests(ITestOutputHelper output) : IDisposable
         var port = ((IPEndPoint)udp.Client.LocalEndPoint!).Port;
         IPEndPoint? peer = null;
         var ours = DtlsCertificate.Generate();
-        var options = DtlsOptions.Default with { SrtpProfiles = Prelude.Seq(DtlsSrtpProfile.Aes128CmHmacSha1_80, DtlsSrtpProfile.AeadAes128Gcm) };
+        var options = DtlsOptions.Default with { SrtpProfiles = [DtlsSrtpProfile.Aes128CmHmacSha1_80, DtlsSrtpProfile.AeadAes128Gcm] };
         using var server = new DtlsEndpoint(DtlsRole.Server, ours, d => { if (peer is { } p) udp.Send(d, p); }, [fingerprint], options);
         var received = new System.Collections.Concurrent.ConcurrentQueue<string>();
         server.DataReceived += d => received.Enqueue(Encoding.ASCII.GetString(d));
