@@ -196,8 +196,7 @@ public sealed class DtlsEndpoint : IDisposable, IDtlsSession
             }
             var result = Result;
             if (result is null) { Fail("handshake completed without keying material"); return; }
-            if (!Move(DtlsTransportState.Connected, beforeEvent: () => Connected?.Invoke(result))) return;
-            handshake.TrySetResult(result);
+            if (!Move(DtlsTransportState.Connected, beforeEvent: () => { handshake.TrySetResult(result); Connected?.Invoke(result); })) return;
             ReadLoop(connected);
         }
         catch (Exception e)
