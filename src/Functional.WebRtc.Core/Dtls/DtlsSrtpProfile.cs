@@ -15,7 +15,7 @@ public enum DtlsSrtpProfile : ushort
 public static class DtlsSrtpProfiles
 {
     /// <summary>The WebRTC default preference: AES-128-GCM first, then AES-128-CM with HMAC-SHA1-80.</summary>
-    public static readonly Seq<DtlsSrtpProfile> Default = Prelude.Seq(DtlsSrtpProfile.AeadAes128Gcm, DtlsSrtpProfile.Aes128CmHmacSha1_80);
+    public static readonly IReadOnlyList<DtlsSrtpProfile> Default = Array.AsReadOnly([DtlsSrtpProfile.AeadAes128Gcm, DtlsSrtpProfile.Aes128CmHmacSha1_80]);
 
     /// <summary>(master key length, master salt length) in bytes (RFC 5764 section 4.1.2; RFC 7714 section 12).</summary>
     public static (int Key, int Salt) KeyAndSaltLength(this DtlsSrtpProfile p) => p switch
@@ -38,8 +38,8 @@ public static class DtlsSrtpProfiles
     /// The server's choice (RFC 5764 section 4.1.1): the first profile in <paramref name="serverPreference"/> that
     /// the client offered. None when nothing is in common.
     /// </summary>
-    public static DtlsSrtpProfile Select(Seq<DtlsSrtpProfile> serverPreference, Seq<int> clientOffered) =>
-        serverPreference.Find(p => clientOffered.Exists(o => o == (int)p)).IfNone(DtlsSrtpProfile.None);
+    public static DtlsSrtpProfile Select(IEnumerable<DtlsSrtpProfile> serverPreference, IEnumerable<int> clientOffered) =>
+        serverPreference.FirstOrDefault(p => clientOffered.Contains((int)p), DtlsSrtpProfile.None);
 
     /// <summary>
     /// Splits exported keying material into the four parts (RFC 5764 section 4.2), from our point of view:

@@ -106,7 +106,7 @@ public sealed record Fingerprint
         Of(Algorithm, derCertificate).Match(Right: Matches, Left: _ => false);
 
     /// <summary>RFC 8122 section 5 / JSEP: a certificate is accepted when it matches any of the remote fingerprints.</summary>
-    public static bool MatchesAny(Seq<Fingerprint> expected, ReadOnlySpan<byte> derCertificate)
+    public static bool MatchesAny(IEnumerable<Fingerprint> expected, ReadOnlySpan<byte> derCertificate)
     {
         foreach (var f in expected)
             if (f.Matches(derCertificate)) return true;

@@ -47,7 +47,7 @@ public class DtlsEndpointTests(ITestOutputHelper output)
     [InlineData(DtlsSrtpProfile.Aes128CmHmacSha1_80, DtlsSrtpProfile.AeadAes128Gcm, 60)]
     public void Both_sides_agree_on_the_srtp_profile_for_each_preference_order(DtlsSrtpProfile first, DtlsSrtpProfile second, int length)
     {
-        var options = DtlsOptions.Default with { SrtpProfiles = Prelude.Seq(first, second) };
+        var options = DtlsOptions.Default with { SrtpProfiles = [first, second] };
         using var link = new LossyLink(clientOptions: options, serverOptions: options);
         link.Start();
         Assert.True(link.WaitConnected(Wait), $"client: {link.Client.FailureReason}, server: {link.Server.FailureReason}");
@@ -61,8 +61,8 @@ public class DtlsEndpointTests(ITestOutputHelper output)
     public void The_server_picks_its_preferred_profile_among_those_the_client_offers()
     {
         using var link = new LossyLink(
-            clientOptions: DtlsOptions.Default with { SrtpProfiles = Prelude.Seq(DtlsSrtpProfile.AeadAes128Gcm, DtlsSrtpProfile.Aes128CmHmacSha1_80) },
-            serverOptions: DtlsOptions.Default with { SrtpProfiles = new[] { DtlsSrtpProfile.Aes128CmHmacSha1_80 }.ToSeq() });
+            clientOptions: DtlsOptions.Default with { SrtpProfiles = [DtlsSrtpProfile.AeadAes128Gcm, DtlsSrtpProfile.Aes128CmHmacSha1_80] },
+            serverOptions: DtlsOptions.Default with { SrtpProfiles = [DtlsSrtpProfile.Aes128CmHmacSha1_80] });
         link.Start();
         Assert.True(link.WaitConnected(Wait), $"client: {link.Client.FailureReason}, server: {link.Server.FailureReason}");
         Assert.Equal(DtlsSrtpProfile.Aes128CmHmacSha1_80, link.Client.Result!.SrtpProfile);

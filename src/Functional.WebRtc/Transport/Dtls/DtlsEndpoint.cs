@@ -196,15 +196,18 @@ public sealed class DtlsEndpoint : IDisposable, IDtlsSession
             }
             var result = Result;
             if (result is null) { Fail("handshake completed without keying material"); return; }
-            if (!Move(DtlsTransportState.Connected, beforeEvent: () => Connected?.Invoke(result))) return;
-            handshake.TrySetResult(result);
+            if (!Move(DtlsTransportState.Connected, beforeEvent: () => { handshake.TrySetResult(result); Connected?.Invoke(result); })) return;
             ReadLoop(connected);
         }
         catch (Exception e)
         {
             if (closing.IsCancellationRequested) { }
             else if (peerClosed) PeerClosed();
-            else if (TimedOut(e)) Fail($"handshake timed out after {Options.HandshakeTimeout.TotalSeconds:0.#} s");
+            else if (TimedOut(e))
+            {
+                FailureReason = $"handshake timed out after {Options.HandshakeTimeout.TotalSeconds:0.#} s";
+                Fail(FailureReason);
+            }
             else Fail(FailureReason ?? Describe(e));
         }
         finally
@@ -248,7 +251,7 @@ public sealed class DtlsEndpoint : IDisposable, IDtlsSession
     }
 
     private bool TimedOut(Exception e) =>
-        State != DtlsTransportState.Connected && Options.HandshakeTimeout > TimeSpan.Zero && Elapsed() >= Options.HandshakeTimeout
+        State != DtlsTransportState.Connected && Options.HandshakeTimeout > TimeSpan.Zero && Elapsed() >= Options.HandshakeTimeout - TimeSpan.FromMilliseconds(100)
         && e is TlsFatalAlert { AlertDescription: AlertDescription.handshake_failure };
 
     private static string Describe(Exception e) => e switch

@@ -11,7 +11,7 @@ public sealed record DtlsOptions
     /// <summary>The whole handshake must finish within this (BouncyCastle's default is forever).</summary>
     public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(30);
     /// <summary>SRTP profiles in our order of preference (offered by a client, chosen by a server).</summary>
-    public Seq<DtlsSrtpProfile> SrtpProfiles { get; init; } = DtlsSrtpProfiles.Default;
+    public IReadOnlyList<DtlsSrtpProfile> SrtpProfiles { get; init; } = DtlsSrtpProfiles.Default;
     /// <summary>Largest datagram we send during the handshake (handshake messages are fragmented to fit).</summary>
     public int Mtu { get; init; } = 1200;
     /// <summary>Largest datagram we accept (peers on loopback or with a larger MTU may send more than <see cref="Mtu"/>).</summary>

@@ -54,7 +54,7 @@ internal static class DtlsSuites
     public static int HandshakeTimeoutMillis(DtlsOptions o) =>
         o.HandshakeTimeout <= TimeSpan.Zero ? 0 : (int)Math.Min(int.MaxValue, o.HandshakeTimeout.TotalMilliseconds);
 
-    public static int[] Profiles(DtlsOptions o) => o.SrtpProfiles.Map(p => (int)p).ToArray();
+    public static int[] Profiles(DtlsOptions o) => o.SrtpProfiles.Select(p => (int)p).ToArray();
 }
 
 /// <summary>The DTLS client: offers use_srtp, sends our certificate, checks the server's.</summary>
@@ -84,7 +84,7 @@ internal sealed class WebRtcDtlsClient(IDtlsSession session) : DefaultTlsClient
         if (useSrtp is null) return;
         // RFC 5764 section 4.1.1: exactly one profile, one of ours; else illegal_parameter.
         var profiles = useSrtp.ProtectionProfiles;
-        if (profiles is not { Length: 1 } || !session.Options.SrtpProfiles.Exists(p => (int)p == profiles[0]))
+        if (profiles is not { Length: 1 } || !session.Options.SrtpProfiles.Any(p => (int)p == profiles[0]))
             throw new TlsFatalAlert(AlertDescription.illegal_parameter);
         selected = (DtlsSrtpProfile)profiles[0];
     }
@@ -153,7 +153,7 @@ internal sealed class WebRtcDtlsServer(IDtlsSession session) : DefaultTlsServer
         base.ProcessClientExtensions(clientExtensions);
         var offered = clientExtensions is null ? null : TlsSRTPUtils.GetUseSrtpExtension(clientExtensions);
         if (offered?.ProtectionProfiles is { } profiles)
-            selected = DtlsSrtpProfiles.Select(session.Options.SrtpProfiles, LanguageExt.Prelude.Seq(profiles));
+            selected = DtlsSrtpProfiles.Select(session.Options.SrtpProfiles, profiles);
     }
 
     public override IDictionary GetServerExtensions()

@@ -45,12 +45,13 @@ public sealed class QueueDatagramTransport : DatagramTransport
     private long repeatDeadline;
     private int repeats;
     private long lastRepeatAt;
+    private volatile bool repeating = true;  // false once nothing can need repeating any more (steady state)
     private readonly System.Collections.Generic.HashSet<ulong> seen = [];
 
     private byte[]? stash;               // one datagram taken by WaitForData, handed out by the next Receive
     private long datagramsSent, datagramsReceived, datagramsDropped, datagramsRepeated;
 
-    private ChangeCipherSpecGate? gate;
+    private volatile ChangeCipherSpecGate? gate;
 
     /// <summary>
     /// For a DTLS server: hold back the client's ChangeCipherSpec until its Certificate, ClientKeyExchange and
@@ -69,6 +70,7 @@ public sealed class QueueDatagramTransport : DatagramTransport
         initialRepeatTicks = (long)(o.InitialRetransmitTimeout.TotalSeconds * Stopwatch.Frequency);
         maxRepeatTicks = Math.Max(initialRepeatTicks, (long)(o.MaxRetransmitTimeout.TotalSeconds * Stopwatch.Frequency));
         maxRepeats = initialRepeatTicks > 0 ? o.MaxFlightRepeats : 0;
+        repeating = maxRepeats > 0;
     }
 
     public bool IsClosed => closed.IsCancellationRequested;
@@ -103,7 +105,8 @@ public sealed class QueueDatagramTransport : DatagramTransport
         lock (sendLock)
         {
             recording = false;
-            if (!lastFlightMayBeLost) { awaitingAnswer = false; flight.Clear(); }
+            gate = null; // the client's CertificateVerify is in: nothing left to hold back
+            if (!lastFlightMayBeLost || flight.Count == 0) { awaitingAnswer = false; flight.Clear(); repeating = false; seen.Clear(); }
         }
     }
 
@@ -164,6 +167,7 @@ public sealed class QueueDatagramTransport : DatagramTransport
 
     private byte[] Received(byte[] datagram)
     {
+        if (!repeating) return datagram; // the steady state after the handshake: nothing to track
         lock (sendLock)
         {
             // A byte-identical copy of something already received is the peer repeating its flight: it is still
@@ -175,6 +179,8 @@ public sealed class QueueDatagramTransport : DatagramTransport
                 // After the handshake: protected non-handshake traffic proves the peer has our final flight.
                 awaitingAnswer = false;
                 flight.Clear();
+                repeating = false;
+                seen.Clear();
             }
             var now = Stopwatch.GetTimestamp();
             if (duplicate && flight.Count > 0 && now - lastRepeatAt > Stopwatch.Frequency / 10) RepeatFlight(now, byTimer: false);
