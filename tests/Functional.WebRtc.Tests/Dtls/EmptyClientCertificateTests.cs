@@ -1,3 +1,4 @@
+using Certificate = Org.BouncyCastle.Crypto.Tls.Certificate;
 using System.Collections;
 using Functional.WebRtc.Core.Dtls;
 using Functional.WebRtc.Transport.Dtls;
