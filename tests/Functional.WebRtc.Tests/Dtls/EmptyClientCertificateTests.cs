@@ -1,4 +1,3 @@
-using Certificate = Org.BouncyCastle.Crypto.Tls.Certificate;
 using System.Collections;
 using Functional.WebRtc.Core.Dtls;
 using Functional.WebRtc.Transport.Dtls;
@@ -26,7 +25,7 @@ public class EmptyClientCertificateTests
         public override TlsAuthentication GetAuthentication() => new NoCredentials();
         private sealed class NoCredentials : TlsAuthentication
         {
-            public void NotifyServerCertificate(Certificate serverCertificate) { }
+            public void NotifyServerCertificate(Org.BouncyCastle.Crypto.Tls.Certificate serverCertificate) { }
             public TlsCredentials GetClientCredentials(CertificateRequest certificateRequest) => null!;
         }
     }

@@ -241,7 +241,7 @@ public class SrtpContextTests
             var (sender, receiver) = Pair(profile, options: new SrtpOptions { AllowAesNi = aesNi });
             using (sender) using (receiver)
             {
-                var rtp = Rtp(0, 9, 1188);
+                var rtp = SrtpTestData.Rtp(0, 9, 1188);
                 var rtcp = Rtcp(9, 20);
                 var buffer = new byte[1300];
                 var forged = new byte[1300];
