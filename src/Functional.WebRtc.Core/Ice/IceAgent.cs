@@ -198,7 +198,7 @@ public sealed partial record IceAgent
         if (timedOut)
             r.S = r.S with
             {
-                Transactions = r.S.Transactions.Filter(t => t.Purpose is not IcePurpose.ServerBinding),
+                Transactions = r.S.Transactions.Filter(t => t.Purpose is not (IcePurpose.ServerBinding or IcePurpose.Turn { Request: TurnRequest.Allocate })),
                 Allocations = r.S.Allocations.Map(a => a.State == TurnAllocationState.Requesting ? a with { State = TurnAllocationState.Failed } : a),
             };
         SetGathering(r, IceGatheringState.Complete);
