@@ -198,7 +198,7 @@ public sealed partial record IceAgent
         if (timedOut)
             r.S = r.S with
             {
-                Transactions = r.S.Transactions.Filter(t => t.Purpose is not IcePurpose.ServerBinding),
+                Transactions = r.S.Transactions.Filter(t => t.Purpose is not (IcePurpose.ServerBinding or IcePurpose.Turn { Request: TurnRequest.Allocate })),
                 Allocations = r.S.Allocations.Map(a => a.State == TurnAllocationState.Requesting ? a with { State = TurnAllocationState.Failed } : a),
             };
         SetGathering(r, IceGatheringState.Complete);
@@ -524,8 +524,11 @@ public sealed partial record IceAgent
         }
         if (!r.S.Config.Lite && pair.State is CandidatePairState.Frozen or CandidatePairState.Waiting or CandidatePairState.Failed)
         {
-            pair = pair with { State = CandidatePairState.Waiting };
-            SetPair(r, pair);
+            if (pair.State != CandidatePairState.Waiting || r.S.Pair(pair.Id)?.State != CandidatePairState.Waiting)
+            {
+                pair = pair with { State = CandidatePairState.Waiting };
+                SetPair(r, pair);
+            }
             if (!r.S.Triggered.Exists(id => id == pair.Id)) r.S = r.S with { Triggered = r.S.Triggered.Add(pair.Id) };
         }
         if (IsSelected(r.S, local, remote)) Activity(r);

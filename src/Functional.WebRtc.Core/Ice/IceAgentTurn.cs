@@ -71,7 +71,8 @@ public sealed partial record IceAgent
 
     private static void OnTurnResponse(Run r, IcePurpose.Turn t, ReadOnlySpan<byte> raw, StunMessage msg)
     {
-        if (Allocation(r.S, t.AllocationId) is not { } a) return;
+        // A gathering timeout gave up on this allocation: late answers change nothing (each candidate is emitted once, in time).
+        if (Allocation(r.S, t.AllocationId) is not { } a || a.State == TurnAllocationState.Failed) return;
         if (msg.Class == StunClass.ErrorResponse)
         {
             var code = msg.Get<StunAttribute.ErrorCode>()?.Code ?? 0;

@@ -33,6 +33,55 @@ public sealed class SctpAssociation
         public bool Abandoned;
     }
 
+    /// <summary>
+    /// Messages waiting to be sent: FIFO per stream, streams served round robin one whole message at a time
+    /// (the fragments of one DATA message take consecutive TSNs), so one big transfer does not starve other channels.
+    /// </summary>
+    private sealed class SendQueue
+    {
+        private readonly Dictionary<ushort, Queue<OutMessage>> _byStream = new();
+        private readonly Queue<ushort> _rotation = new();
+        private OutMessage? _current;
+        public int Count { get; private set; }
+
+        public void Enqueue(OutMessage m)
+        {
+            if (!_byStream.TryGetValue(m.StreamId, out var q)) _byStream[m.StreamId] = q = new Queue<OutMessage>();
+            if (q.Count == 0) _rotation.Enqueue(m.StreamId);
+            q.Enqueue(m);
+            Count++;
+        }
+
+        /// <summary>The message being sent, or the next one in round-robin order.</summary>
+        public OutMessage? Current
+        {
+            get
+            {
+                if (_current is not null || _rotation.Count == 0) return _current;
+                var sid = _rotation.Dequeue();
+                var q = _byStream[sid];
+                _current = q.Dequeue();
+                if (q.Count > 0) _rotation.Enqueue(sid);
+                return _current;
+            }
+        }
+
+        /// <summary>The current message is fully sent or dropped.</summary>
+        public void Done(OutMessage m)
+        {
+            if (_current != m) return;
+            _current = null;
+            Count--;
+        }
+
+        public bool HasStream(ushort sid) => _current?.StreamId == sid || (_byStream.TryGetValue(sid, out var q) && q.Count > 0);
+
+        public void Clear()
+        {
+            _byStream.Clear(); _rotation.Clear(); _current = null; Count = 0;
+        }
+    }
+
     private sealed class OutChunk(long tsn, OutMessage message, ReadOnlyMemory<byte> payload, byte flags)
     {
         public readonly long Tsn = tsn;
@@ -101,7 +150,7 @@ public sealed class SctpAssociation
     private long _peerCumAck;
     private long _advancedPeerAckPoint;
     private readonly Ring<OutChunk> _sent = new();
-    private readonly Ring<OutMessage> _queue = new();
+    private readonly SendQueue _queue = new();
     private readonly List<OutMessage> _deferred = new();
     private readonly Dictionary<ushort, ushort> _nextSsn = new();
     private readonly Dictionary<ushort, long> _buffered = new();
@@ -299,7 +348,7 @@ public sealed class SctpAssociation
         }
         var m = new OutMessage(s.StreamId, s.Ppid, s.Payload, !s.Ordered, s.Reliability ?? SctpReliability.Default, s.At);
         if (_resetPending.Contains(s.StreamId) || (_resetInFlight?.Streams.Contains(s.StreamId) ?? false)) _deferred.Add(m);
-        else _queue.PushBack(m);
+        else _queue.Enqueue(m);
         _buffered[s.StreamId] = _buffered.GetValueOrDefault(s.StreamId) + s.Payload.Length;
         MarkBuffered(s.StreamId);
     }
@@ -359,12 +408,11 @@ public sealed class SctpAssociation
             }
             _fastRtxBudget = 0;
             // New data while the congestion window and the peer's window allow (RFC 9260 6.1 rules A and B).
-            while (_queue.Count > 0)
+            while (_queue.Current is { } m)
             {
-                var m = _queue.First;
                 if (m.Offset == 0 && m.Reliability is SctpReliability.MaxLifetime lt && at - m.CreatedAt >= lt.Lifetime && _peerForwardTsn)
                 {
-                    _queue.PopFront();
+                    _queue.Done(m);
                     DropUnsent(m); _stats = _stats with { MessagesAbandoned = _stats.MessagesAbandoned + 1 };
                     continue;
                 }
@@ -383,7 +431,7 @@ public sealed class SctpAssociation
                     InFlight = true, Transmissions = 1, SentAt = at,
                 };
                 m.Offset += len;
-                if (m.Offset == m.Payload.Length) _queue.PopFront();
+                if (m.Offset == m.Payload.Length) _queue.Done(m);
                 _sent.PushBack(chunk);
                 _flight += size;
                 _buffered[m.StreamId] -= len;
@@ -1026,7 +1074,7 @@ public sealed class SctpAssociation
             c.Abandoned = true; SetRetransmit(c, false);
             if (c.InFlight) { _flight -= c.Size; c.InFlight = false; }
         }
-        if (_queue.Count > 0 && _queue.First == m) _queue.PopFront();
+        _queue.Done(m);
         _forwardTsnNeeded = true;
     }
 
@@ -1205,7 +1253,7 @@ public sealed class SctpAssociation
     {
         if (_resetInFlight is not null || _resetPending.Count == 0 || State != SctpState.Established) return;
         // Data queued before the reset goes first (RFC 8831 6.7): wait until none of it is unsent.
-        for (var i = 0; i < _queue.Count; i++) if (_resetPending.Contains(_queue[i].StreamId)) return;
+        foreach (var sid in _resetPending) if (_queue.HasStream(sid)) return;
         var streams = new Arr<ushort>(_resetPending);
         _resetPending.Clear();
         _resetInFlight = new ReConfigParameter.OutgoingSsnResetRequest(_myRequestSeq, _peerExpectedRequestSeq - 1, (uint)(_nextTsn - 1), streams);
@@ -1255,7 +1303,7 @@ public sealed class SctpAssociation
                     {
                         if (req.Streams.Contains(_deferred[i].StreamId) && !_resetPending.Contains(_deferred[i].StreamId))
                         {
-                            _queue.PushBack(_deferred[i]);
+                            _queue.Enqueue(_deferred[i]);
                             _deferred.RemoveAt(i);
                         }
                         else i++;

@@ -123,5 +123,23 @@ public class IceGatheringTests
         Assert.Single(server.Addresses);
     }
 
+    [Fact]
+    public void GatheringTimeoutEndsTheSlowAllocationForGood()
+    {
+        var sim = new IceSim(1);
+        var server = new FakeTurnServer(Server, "user", "secret") { Drop = true };
+        sim.Nodes.Add(server);
+        var a = sim.Add("a", IceSim.Config("a", true) with { TurnServers = Seq1(new TurnServer(Server, "user", "secret")) }, 1);
+        sim.AddInterface(a, IceSim.Ep("10.0.0.1:5000"));
+        sim.RunFor(TimeSpan.FromSeconds(7)); // the Allocate went out at 0, .25, .75, 1.75, 3.75, 6.75 s; the next would be 9.75 s
+        server.Drop = false;
+        Assert.True(sim.RunUntil(() => a.Agent.GatheringState == IceGatheringState.Complete, TimeSpan.FromSeconds(5)));
+        var completedAt = sim.Now;
+        sim.RunFor(TimeSpan.FromSeconds(20));
+        Assert.Single(a.Log, l => l.Output is IceOutput.GatheringComplete);
+        Assert.DoesNotContain(a.Log, l => l.At > completedAt && l.Output is IceOutput.LocalCandidate or IceOutput.Transmit);
+        Assert.Equal(TurnAllocationState.Failed, a.Agent.Allocations.Single().State);
+    }
+
     private static Seq<T> Seq1<T>(T x) => Seq.create(x);
 }

@@ -251,4 +251,17 @@ public class SctpAssociationTests
         }
         Assert.Equal(Run(), Run());
     }
+
+    [Fact]
+    public void StreamsAreServedRoundRobinSoABigTransferDoesNotStarveOthers()
+    {
+        var p = new SctpPair(51, LinkProfile.Lossy(0, 5, 5));
+        Assert.True(p.Connect());
+        for (var i = 0; i < 10; i++) p.Send("a", 1, Message(i, 100_000));
+        p.Send("a", 2, Message(100, 10));
+        Assert.True(p.RunUntil(() => p.Delivered["b"].Count == 11, TimeSpan.FromSeconds(60)));
+        var order = p.Delivered["b"].Select(d => d.StreamId).ToList();
+        Assert.InRange(order.IndexOf(2), 0, 2);
+        Assert.Equal(Enumerable.Range(0, 10), p.Delivered["b"].Where(d => d.StreamId == 1).Select(d => BitConverter.ToInt32(d.Payload)));
+    }
 }
