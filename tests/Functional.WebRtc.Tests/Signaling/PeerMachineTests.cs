@@ -405,6 +405,9 @@ public class PeerMachineTests
     [InlineData(false, IceConnectionState.Connected, DtlsTransportState.Failed, PeerConnectionState.Failed)]
     [InlineData(false, IceConnectionState.Disconnected, DtlsTransportState.Connected, PeerConnectionState.Disconnected)]
     [InlineData(true, IceConnectionState.Connected, DtlsTransportState.Connected, PeerConnectionState.Closed)]
+    [InlineData(false, IceConnectionState.Connected, DtlsTransportState.Closed, PeerConnectionState.Connected)]
+    [InlineData(false, IceConnectionState.Closed, DtlsTransportState.Closed, PeerConnectionState.New)]
+    [InlineData(false, IceConnectionState.Checking, DtlsTransportState.Connected, PeerConnectionState.Connecting)]
     public void ConnectionStateDerivation(bool closed, IceConnectionState ice, DtlsTransportState dtls, PeerConnectionState expected) =>
         Assert.Equal(expected, ConnectionStates.Derive(closed, ice, dtls));
 }
