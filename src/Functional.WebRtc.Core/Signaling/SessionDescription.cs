@@ -27,7 +27,27 @@ public sealed record SessionDescription(
     public static SessionDescription Rollback() => new(SdpType.Rollback, "");
 
     /// <summary>Parses the SDP text into its model, or the error naming the line that is wrong.</summary>
-    public Either<RtcError, SdpDescription> TryUnmarshal() => SdpParser.Parse(Sdp);
+    /// <remarks>The result is kept with this (immutable) description, so the machine parses each description once.</remarks>
+    public Either<RtcError, SdpDescription> TryUnmarshal()
+    {
+        var cached = _parsed;
+        if (cached is null) _parsed = cached = new Parsed(SdpParser.Parse(Sdp));
+        return cached.Result;
+    }
+
+    private sealed record Parsed(Either<RtcError, SdpDescription> Result);
+    private Parsed? _parsed;
+
+    // A copy made with `with` gets its own cache: its text may differ.
+    private SessionDescription(SessionDescription original)
+    {
+        Type = original.Type;
+        Sdp = original.Sdp;
+    }
+
+    /// <summary>Two descriptions are equal when their type and text are (the cached parse is not part of the value).</summary>
+    public bool Equals(SessionDescription? other) => other is not null && Type == other.Type && Sdp == other.Sdp;
+    public override int GetHashCode() => HashCode.Combine(Type, Sdp);
 
     /// <summary>The browser's JSON form.</summary>
     public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
