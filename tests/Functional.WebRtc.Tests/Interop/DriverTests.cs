@@ -220,6 +220,24 @@ public sealed class DriverTests
         Assert.Contains(inbound, i => i.Kind == "audio" && i.MimeType == "audio/opus");
     }, 30);
 
+    [InteropFact(chromium: true, werift: true)]
+    public Task ChromiumFakeMedia_WeriftReceivesRtp() => Bounded(async () =>
+    {
+        var sw = Stopwatch.StartNew();
+        await using var w = await WeriftPeer.LaunchAsync();
+        await using var c = await BrowserPeer.LaunchAsync(new BrowserOptions { Media = BrowserMedia.AudioVideo });
+        await c.ConnectAsync(w);
+        await w.WaitForConnectionStateAsync("connected", Step);
+        await w.WaitForAsync(e => e.Type == "rtp-count" && e.Kind == "video", Step);
+        await w.WaitForAsync(e => e.Type == "rtp-count" && e.Kind == "audio", Step);
+        var first = await w.RtpPacketsReceivedAsync();
+        await Task.Delay(300);
+        var later = await w.RtpPacketsReceivedAsync();
+        Log(sw, $"werift received audio {first.Audio}->{later.Audio}, video {first.Video}->{later.Video}");
+        Assert.True(later.Audio > first.Audio && later.Video > first.Video, "werift's RTP counts did not grow");
+        Assert.Contains(await c.OutboundRtpAsync(), o => o.Kind == "video" && o.PacketsSent > 0);
+    }, 25);
+
     [InteropFact(chromium: false, werift: true)]
     public Task Werift_ProcessEndsOnDispose() => Bounded(async () =>
     {
