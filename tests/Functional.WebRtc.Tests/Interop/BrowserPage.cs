@@ -96,6 +96,7 @@ window.__peer = (() => {
     },
     async stats() { const r = await pc.getStats(); return JSON.stringify([...r.values()]); },
     close() { if (pc) pc.close(); return true; },
+    get pc() { return pc; },
   };
 })();
 </script>

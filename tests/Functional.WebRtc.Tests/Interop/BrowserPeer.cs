@@ -222,6 +222,13 @@ public sealed class BrowserPeer : IInteropPeer
 
     public Task<PeerEvent> WaitForAsync(Func<PeerEvent, bool> predicate, TimeSpan timeout) => Events.WaitForAsync(predicate, timeout);
 
+    /// <summary>
+    /// Escape hatch: evaluates a JavaScript function in the page, e.g.
+    /// <c>EvaluateAsync&lt;int&gt;("() =&gt; window.__peer.pc.getTransceivers().length")</c>. The RTCPeerConnection is
+    /// <c>window.__peer.pc</c>. Bounded by the call timeout.
+    /// </summary>
+    public Task<T> EvaluateAsync<T>(string expression, object? arg = null) => Call<T>(expression, arg);
+
     // --- states ------------------------------------------------------------------------------------------------------
 
     private async Task<JsonElement> StatesAsync()

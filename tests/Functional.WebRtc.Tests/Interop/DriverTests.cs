@@ -40,7 +40,9 @@ public sealed class DriverTests
     {
         var sw = Stopwatch.StartNew();
         var a = await BrowserPeer.LaunchAsync(new BrowserOptions { Name = "A" });
-        var b = await BrowserPeer.LaunchAsync(new BrowserOptions { Name = "B", AutoEcho = true });
+        BrowserPeer b;
+        try { b = await BrowserPeer.LaunchAsync(new BrowserOptions { Name = "B", AutoEcho = true }); }
+        catch { await a.DisposeAsync(); throw; }
         Log(sw, $"two browsers launched ({a.LaunchTime.TotalSeconds:0.00} s, {b.LaunchTime.TotalSeconds:0.00} s)");
         try
         {
@@ -76,6 +78,7 @@ public sealed class DriverTests
             Assert.Equal("127.0.0.1", pair.Remote.Address);
             Assert.True(pair.BytesSent > 0);
             Assert.Contains("\"candidate-pair\"", await a.GetStatsAsync());
+            Assert.Equal(1, await a.EvaluateAsync<int>("() => window.__peer.pc.sctp ? 1 : 0"));
         }
         finally
         {
