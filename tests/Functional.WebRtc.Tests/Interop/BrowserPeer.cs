@@ -44,13 +44,24 @@ public sealed record OutboundRtpStats(string Kind, uint Ssrc, long PacketsSent, 
 /// </summary>
 public sealed class BrowserPeer : IInteropPeer
 {
-    /// <summary>The flags of /work/shared/INTEROP.md, less --user-data-dir (Playwright passes its own fresh dir).</summary>
+    /// <summary>The flags of /work/shared/INTEROP.md, less --user-data-dir (Playwright passes our fresh temp dir itself).</summary>
     public static readonly IReadOnlyList<string> ChromiumFlags = new[]
     {
         "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--allow-loopback-in-peer-connection",
-        "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream", "--disable-features=WebRtcHideLocalIpsWithMdns",
+        "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+        // Chromium keeps only the last --disable-features, so ours is merged with the one Playwright passes by default
+        // (which is dropped below through IgnoreDefaultArgs).
+        "--disable-features=WebRtcHideLocalIpsWithMdns," + PlaywrightDisabledFeatures,
     };
+
+    // Microsoft.Playwright 1.64.1's default --disable-features value (seen on Chromium's command line). If a later
+    // Playwright changes it, IgnoreDefaultArgs stops matching and Chromium simply sees both flags (ours last, so it wins).
+    private const string PlaywrightDisabledFeatures =
+        "AvoidUnnecessaryBeforeUnloadCheckSync,DestroyProfileOnBrowserClose,DialMediaRouteProvider,GlobalMediaControls,HttpsUpgrades," +
+        "LensOverlay,MediaRouter,PaintHolding,ThirdPartyStoragePartitioning,BlockOriginHeaderModificationOnRedirect," +
+        "AvoidCorsURLLoaderRestartOnRedirect,Translate,AutoDeElevate,OptimizationHints,NetworkTimeServiceQuerying,AimEnabled," +
+        "msForceBrowserSignIn,msEdgeUpdateLaunchServicesPreferredVersion";
 
     private readonly IPlaywright _playwright;
     private readonly IBrowserContext _context;
@@ -103,6 +114,7 @@ public sealed class BrowserPeer : IInteropPeer
                 Headless = true,
                 ChromiumSandbox = false,
                 Args = ChromiumFlags.Concat(o.ExtraArgs).ToArray(),
+                IgnoreDefaultArgs = new[] { "--disable-features=" + PlaywrightDisabledFeatures },
                 Timeout = (float)o.LaunchTimeout.TotalMilliseconds,
                 Permissions = new[] { "camera", "microphone" },
                 Offline = false,

@@ -148,12 +148,17 @@ public sealed class DriverTests
 
             await c.SendAsync("dc", "to werift");
             await w.WaitForMessageAsync("dc", "to werift", Step);
+            Log(sw, "chromium -> werift");
             await w.SendAsync("dc", "to chromium");
             await c.WaitForMessageAsync("dc", "to chromium", Step);
+            Log(sw, "one text message each way");
+            await w.SendAsync("dc", "again to chromium");
+            await c.WaitForMessageAsync("dc", "again to chromium", Step);
+            Log(sw, "a second werift -> chromium");
             var bytes = Enumerable.Range(0, 300).Select(i => (byte)i).ToArray();
             await w.SendBinaryAsync("dc", bytes);
             await c.WaitForBinaryMessageAsync("dc", bytes, Step);
-
+            Log(sw, "binary werift -> chromium");
             await w.SetAutoEchoAsync(true);
             await c.SendAsync("dc", "echo me");
             Assert.Equal("echo me", (await c.WaitForAsync(e => e.IsMessage("dc", "echo me"), Step)).Text);
