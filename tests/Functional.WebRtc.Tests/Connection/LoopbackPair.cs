@@ -45,12 +45,14 @@ public sealed class LoopbackPair : IAsyncDisposable
         await to.AddIceCandidateAsync(candidate);
     }
 
-    public static async Task WaitForAsync(Func<bool> condition, TimeSpan timeout, string what)
+    public static Task WaitForAsync(Func<bool> condition, TimeSpan timeout, string what) => WaitForAsync(condition, timeout, () => what);
+
+    public static async Task WaitForAsync(Func<bool> condition, TimeSpan timeout, Func<string> what)
     {
         var deadline = DateTime.UtcNow + timeout;
         while (!condition())
         {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"timed out waiting for {what}");
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"timed out waiting for {what()}");
             await Task.Delay(10);
         }
     }
