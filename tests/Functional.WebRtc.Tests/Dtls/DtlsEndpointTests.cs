@@ -140,6 +140,30 @@ public class DtlsEndpointTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Close_releases_a_check_waiting_for_fingerprints_and_ends_the_thread()
+    {
+        var clientCert = DtlsCertificate.Generate();
+        var serverCert = DtlsCertificate.Generate();
+        DtlsEndpoint? client = null, server = null;
+        client = new DtlsEndpoint(DtlsRole.Client, clientCert, d => server!.ReceiveDatagram(d), [serverCert.Fingerprint]);
+        server = new DtlsEndpoint(DtlsRole.Server, serverCert, d => client!.ReceiveDatagram(d));
+        try
+        {
+            server.Start();
+            client.Start();
+            Thread.Sleep(300); // the server is now blocked in the certificate check, waiting for SetRemoteFingerprints
+            var clock = Stopwatch.StartNew();
+            server.Close();
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(3), $"Close took {clock.Elapsed}");
+            Assert.True(server.ThreadEnded);
+            Assert.Equal(DtlsTransportState.Closed, server.State);
+            Assert.True(server.Handshake.IsFaulted);
+        }
+        finally { client.Close(); server.Close(); }
+        Assert.True(client.ThreadEnded);
+    }
+
+    [Fact]
     public void Close_sends_close_notify_and_the_peer_sees_closed()
     {
         using var link = new LossyLink();

@@ -11,7 +11,7 @@ namespace Functional.WebRtc.Tests.Dtls;
 /// </summary>
 public class DtlsLossMeasurement(ITestOutputHelper output)
 {
-    private sealed record Outcome(bool Completed, double Millis);
+    private sealed record Outcome(bool Completed, double Millis, string? Why = null);
 
     [Fact]
     public void Handshakes_under_loss()
@@ -36,7 +36,8 @@ public class DtlsLossMeasurement(ITestOutputHelper output)
         var done = outcomes.Where(o => o.Completed).Select(o => o.Millis).Order().ToArray();
         var median = done.Length == 0 ? double.NaN : done[done.Length / 2];
         var p90 = done.Length == 0 ? double.NaN : done[Math.Min(done.Length - 1, (int)(done.Length * 0.9))];
-        return $"loss {loss:P0} {name}: {done.Length}/{outcomes.Count} completed; median {median:0} ms, p90 {p90:0} ms, max {(done.Length == 0 ? double.NaN : done[^1]):0} ms";
+        var failures = string.Concat(outcomes.Where(o => !o.Completed).Select(o => "\n    failed: " + o.Why));
+        return $"loss {loss:P0} {name}: {done.Length}/{outcomes.Count} completed; median {median:0} ms, p90 {p90:0} ms, max {(done.Length == 0 ? double.NaN : done[^1]):0} ms{failures}";
     }
 
     /// <summary>Runs <paramref name="count"/> handshakes, at most 10 at a time, each on its own lossy link.</summary>
@@ -48,12 +49,25 @@ public class DtlsLossMeasurement(ITestOutputHelper output)
             var links = Enumerable.Range(batch, Math.Min(10, count - batch))
                 .Select(i => new LossyLink(loss, seed + i, options, options with { })).ToList();
             var clock = Stopwatch.StartNew();
-            var done = new double[links.Count];
+            // Completion times are taken on the DTLS threads (Connected events), not in task continuations, which
+            // would wait for thread-pool threads and measure the pool instead.
+            var clientDone = new double[links.Count];
+            var serverDone = new double[links.Count];
+            for (var i = 0; i < links.Count; i++)
+            {
+                var k = i;
+                links[i].Client.Connected += _ => clientDone[k] = clock.Elapsed.TotalMilliseconds;
+                links[i].Server.Connected += _ => serverDone[k] = clock.Elapsed.TotalMilliseconds;
+            }
             foreach (var l in links) l.Start();
-            var waits = links.Select((l, i) => Task.WhenAll(l.Client.Handshake, l.Server.Handshake)
-                .ContinueWith(t => done[i] = t.IsCompletedSuccessfully ? clock.Elapsed.TotalMilliseconds : -1)).ToArray();
-            DtlsTestHelpers.WaitAll(limit + TimeSpan.FromSeconds(2), waits);
-            for (var i = 0; i < links.Count; i++) results.Add(new Outcome(done[i] > 0 && done[i] <= limit.TotalMilliseconds, done[i]));
+            DtlsTestHelpers.WaitAll(limit + TimeSpan.FromSeconds(2), links.SelectMany(l => new Task[] { l.Client.Handshake, l.Server.Handshake }).ToArray());
+            for (var i = 0; i < links.Count; i++)
+            {
+                var done = Math.Max(clientDone[i], serverDone[i]);
+                var ok = clientDone[i] > 0 && serverDone[i] > 0 && done <= limit.TotalMilliseconds;
+                results.Add(new Outcome(ok, done, ok ? null
+                    : $"client {links[i].Client.State} ({links[i].Client.FailureReason}) at {clientDone[i]:0} ms, server {links[i].Server.State} ({links[i].Server.FailureReason}) at {serverDone[i]:0} ms, link {links[i].Counts}"));
+            }
             foreach (var l in links) l.Dispose();
         }
         return results;

@@ -67,7 +67,7 @@ public sealed class DtlsEndpoint : IDisposable, IDtlsSession
     public DtlsHandshakeResult? Result { get; private set; }
     /// <summary>Why the association failed (or was closed before it connected).</summary>
     public string? FailureReason { get; private set; }
-    /// <summary>Completes when connected; faults when the handshake fails or the endpoint closes first.</summary>
+    /// <summary>Completes when connected (right after the Connected event); faults when the handshake fails or the endpoint closes first.</summary>
     public Task<DtlsHandshakeResult> Handshake => handshake.Task;
     /// <summary>The largest application-data payload that fits one datagram of <see cref="DtlsOptions.Mtu"/> (after connect).</summary>
     public int MaxApplicationDataSize { get { lock (recordLock) return dtls?.GetSendLimit() ?? 0; } }
@@ -164,7 +164,9 @@ public sealed class DtlsEndpoint : IDisposable, IDtlsSession
         var t = thread;
         if (t is not null && t != Thread.CurrentThread) t.Join(Options.CloseTimeout);
         FailureReason ??= "closed";
-        handshake.TrySetException(new OperationCanceledException("DTLS endpoint closed before the handshake completed"));
+        // Once connected, the handshake task gets its result (the DTLS thread sets it right after the Connected event).
+        if (Result is null || State != DtlsTransportState.Connected)
+            handshake.TrySetException(new OperationCanceledException("DTLS endpoint closed before the handshake completed"));
         Move(DtlsTransportState.Closed);
     }
 
@@ -196,7 +198,8 @@ public sealed class DtlsEndpoint : IDisposable, IDtlsSession
             }
             var result = Result;
             if (result is null) { Fail("handshake completed without keying material"); return; }
-            if (!Move(DtlsTransportState.Connected, beforeEvent: () => { handshake.TrySetResult(result); Connected?.Invoke(result); })) return;
+            if (!Move(DtlsTransportState.Connected, beforeEvent: () => Connected?.Invoke(result))) return;
+            handshake.TrySetResult(result);
             ReadLoop(connected);
         }
         catch (Exception e)
