@@ -29,6 +29,8 @@ public sealed record SettingEngine
     public IReadOnlyList<IPAddress> IceAddresses { get; init; } = [IPAddress.Loopback];
     /// <summary>ICE-lite (RFC 8445 2.5), for servers with public addresses: host candidates only, always controlled.</summary>
     public bool IceLite { get; init; }
+    /// <summary>ICE timers (pacing, retransmission, nomination delay, consent, disconnected/failed timeouts).</summary>
+    public Core.Ice.IceTiming IceTiming { get; init; } = Core.Ice.IceTiming.Default;
     /// <summary>DTLS settings (handshake timeout, SRTP profiles, retransmission).</summary>
     public DtlsOptions DtlsOptions { get; init; } = DtlsOptions.Default;
     /// <summary>The SCTP association's settings (MTU, receive window, initial congestion window).</summary>

@@ -133,6 +133,7 @@ public sealed partial class PeerConnection
             TurnServers = turn,
             Policy = _configuration.IceTransportPolicy,
             Lite = Settings.IceLite,
+            Timing = Settings.IceTiming,
             Filter = new IceCandidateFilter(IncludeLoopback: true),
         };
     }
