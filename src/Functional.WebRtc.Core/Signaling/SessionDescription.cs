@@ -26,6 +26,9 @@ public sealed record SessionDescription(
     public static SessionDescription Pranswer(string sdp) => new(SdpType.Pranswer, sdp);
     public static SessionDescription Rollback() => new(SdpType.Rollback, "");
 
+    /// <summary>The parsed SDP (Pion's Unmarshal): the model, or the error naming the line that is wrong.</summary>
+    public Either<RtcError, SdpDescription> Unmarshal() => TryUnmarshal();
+
     /// <summary>Parses the SDP text into its model, or the error naming the line that is wrong.</summary>
     /// <remarks>The result is kept with this (immutable) description, so the machine parses each description once.</remarks>
     public Either<RtcError, SdpDescription> TryUnmarshal()
