@@ -71,7 +71,8 @@ public sealed class DataChannel
     public event Action? OnBufferedAmountLow;
 
     public void Send(string text) => Send(true, Encoding.UTF8.GetBytes(text));
-    public void Send(byte[] data) => Send(false, data);
+    /// <summary>Sends binary data; the bytes are copied, so the caller may reuse its buffer at once.</summary>
+    public void Send(byte[] data) => Send(false, data.AsSpan().ToArray());
     public void Send(ReadOnlySpan<byte> data) => Send(false, data.ToArray());
 
     private void Send(bool isString, byte[] data)
@@ -109,10 +110,19 @@ public sealed class DataChannel
         _pc.RaiseCallback(() => OnOpen?.Invoke());
     }
 
+    /// <summary>
+    /// A message for the application. Its bytes keep counting against the SCTP receive window until the OnMessage
+    /// handler has returned, so a slow reader slows the sender (back-pressure) instead of growing a queue or blocking
+    /// the connection's loop.
+    /// </summary>
     internal void Received(bool isString, byte[] data)
     {
         var message = new DataChannelMessage(isString, data);
-        _pc.RaiseCallback(() => OnMessage?.Invoke(message));
+        _pc.RaiseCallback(() =>
+        {
+            try { OnMessage?.Invoke(message); }
+            finally { _pc.PostChannel(new DataChannelInput.ConsumerReady(TimeSpan.Zero, data.Length)); }
+        });
     }
 
     internal void Closing() => _readyState = DataChannelReadyState.Closing;

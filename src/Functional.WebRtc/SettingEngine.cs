@@ -33,6 +33,9 @@ public sealed record SettingEngine
     public Core.Ice.IceTiming IceTiming { get; init; } = Core.Ice.IceTiming.Default;
     /// <summary>DTLS settings (handshake timeout, SRTP profiles, retransmission).</summary>
     public DtlsOptions DtlsOptions { get; init; } = DtlsOptions.Default;
-    /// <summary>The SCTP association's settings (MTU, receive window, initial congestion window).</summary>
-    public Core.Sctp.SctpConfig Sctp { get; init; } = new() { InitialCwnd = 256 * 1024 };
+    /// <summary>
+    /// The SCTP association's settings (MTU, receive window, initial congestion window). ManualConsume keeps received
+    /// bytes in the receive window until the application's OnMessage handler has run: the back-pressure of a slow reader.
+    /// </summary>
+    public Core.Sctp.SctpConfig Sctp { get; init; } = new() { InitialCwnd = 256 * 1024, ManualConsume = true };
 }

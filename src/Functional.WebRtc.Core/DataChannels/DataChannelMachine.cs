@@ -341,7 +341,21 @@ public sealed record DataChannelMachine(
         return Remove(c);
     }
 
+    /// <summary>
+    /// With ManualConsume the application frees the receive window for the messages it is given (ConsumerReady); what
+    /// never reaches it (DCEP, messages for unknown streams) is freed here at once.
+    /// </summary>
     private DataChannelMachine OnDelivered(TimeSpan at, SctpOutput.Delivered d, List<DataChannelOutput> o)
+    {
+        var before = o.Count;
+        var next = OnDeliveredMessage(at, d, o);
+        var surfaced = o.Skip(before).Any(x => x is DataChannelOutput.MessageReceived);
+        return surfaced || !next.Association.Config.ManualConsume || d.Payload.Length == 0
+            ? next
+            : next.Sctp(new SctpInput.ConsumerReady(at, d.Payload.Length), o);
+    }
+
+    private DataChannelMachine OnDeliveredMessage(TimeSpan at, SctpOutput.Delivered d, List<DataChannelOutput> o)
     {
         var known = ByStream.Find(d.StreamId);
         if (d.Ppid == Ppid.Dcep)

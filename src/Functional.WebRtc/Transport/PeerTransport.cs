@@ -410,6 +410,7 @@ public sealed partial class PeerConnection
                     DataChannelInput.Create cr => cr with { At = Now },
                     DataChannelInput.Close cl => cl with { At = Now },
                     DataChannelInput.SetBufferedAmountLowThreshold th => th with { At = Now },
+                    DataChannelInput.ConsumerReady cr => cr with { At = Now },
                     var other => other,
                 });
                 c.Reply?.TrySetResult(outputs);
