@@ -286,8 +286,9 @@ public static class PeerMachine
         var dtlsClient = localSetup == "active" || (localSetup == "actpass" && remoteSetup == "passive");
         var data = r.Media.Find(m => Jsep.IsData(m) && m.Port != 0);
         // RFC 8841: the SCTP port defaults to 5000 when a data section gives none.
-        int? sctpPort = data.IsNone ? null : data.Bind(m => m.AttributeValue("sctp-port")).Bind(v => parseInt(v.ToString())).IfNone(5000);
-        var maxMessage = data.Bind(m => m.AttributeValue("max-message-size")).Bind(v => parseLong(v.ToString())).IfNone(65536L);
+        int? sctpPort = data.IsNone ? null : data.Bind(m => m.SctpPort()).IfNone(5000);
+        // RFC 8841 6: no max-message-size means 64 KiB; 0 means no limit.
+        var maxMessage = data.Bind(m => m.MaxMessageSize()).Map(v => v == 0 ? long.MaxValue : (long)Math.Min(v, long.MaxValue)).IfNone(65536L);
         var candidates = r.Media.Filter(m => m.Port != 0).Bind(m => m.AttributeValues("candidate")).Map(v => v.ToString()).Distinct().ToArr();
         var endOfCandidates = r.Media.Exists(m => m.HasAttribute("end-of-candidates"));
         return Seq1<Output>(new Output.TransportParameters(localIce, remoteIce, controlling, remoteLite,

@@ -225,21 +225,23 @@ public static class Jsep
         };
     }
 
-    // ----- reading what a description says (JSEP 5.7/5.8) -----
+    // ----- reading what a description says (JSEP 5.7/5.8), through the SDP layer's typed getters -----
 
-    public static Option<string> Mid(MediaDescription m) => m.AttributeValue("mid").Map(v => v.ToString());
+    public static Option<string> Mid(MediaDescription m) => m.Mid();
     public static bool IsData(MediaDescription m) => m.Media == "application";
     public static MediaKind KindOf(MediaDescription m) => m.Media == "audio" ? MediaKind.Audio : MediaKind.Video;
     public static bool IsRtp(MediaDescription m) => (m.Media == "audio" || m.Media == "video") && m.Protocol.Span.Contains("RTP/", StringComparison.Ordinal);
 
     /// <summary>The direction attribute of a section (sendrecv when absent, RFC 3264 5.1).</summary>
-    public static Direction DirectionOf(MediaDescription m) =>
-        m.Attributes.Find(a => !a.HasValue && Directions.Parse(a.Name) is not null)
-            .Map(a => Directions.Parse(a.Name)!.Value).IfNone(Direction.SendRecv);
+    public static Direction DirectionOf(MediaDescription m) => m.Direction().Map(d => d switch
+    {
+        SdpDirection.SendOnly => Direction.SendOnly,
+        SdpDirection.RecvOnly => Direction.RecvOnly,
+        SdpDirection.Inactive => Direction.Inactive,
+        _ => Direction.SendRecv,
+    }).IfNone(Direction.SendRecv);
 
-    public static Option<Seq<string>> BundleGroup(SdpDescription d) =>
-        d.AttributesNamed("group").Map(a => a.Value.ToString().Split(' ', StringSplitOptions.RemoveEmptyEntries))
-            .Find(p => p.Length > 0 && p[0] == "BUNDLE").Map(p => p.Skip(1).ToSeq());
+    public static Option<Seq<string>> BundleGroup(SdpDescription d) => d.BundleGroup().Map(g => g.Mids.ToSeq());
 
     /// <summary>A media-level attribute, or the session-level one when the section has none.</summary>
     public static Option<string> Value(SdpDescription d, MediaDescription m, string name) =>
@@ -251,58 +253,22 @@ public static class Jsep
         return (media.IsEmpty ? d.AttributesNamed(name).Map(a => a.Value) : media).Map(v => v.ToString());
     }
 
-    public static Arr<(int Id, string Uri)> Extmaps(MediaDescription m) =>
-        m.AttributeValues("extmap").Choose(v =>
-        {
-            var parts = v.ToString().Split(' ', StringSplitOptions.RemoveEmptyEntries);
-            if (parts.Length < 2) return None;
-            var id = parts[0].Split('/')[0];
-            return int.TryParse(id, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? Some((n, parts[1])) : None;
-        }).ToArr();
+    public static Arr<(int Id, string Uri)> Extmaps(MediaDescription m) => m.ExtMaps().Map(e => (e.Id, e.Uri)).ToArr();
 
     /// <summary>The codecs a section lists, from its formats, rtpmap, fmtp and rtcp-fb lines.</summary>
     public static Arr<RtpCodec> Codecs(MediaDescription m, MediaKind kind)
     {
-        var rtpmaps = new Dictionary<int, (string Name, int Clock, int Channels)>();
-        var fmtps = new Dictionary<int, string>();
-        var feedback = new Dictionary<int, List<RtcpFeedback>>();
-        var wildcardFeedback = new List<RtcpFeedback>();
-        foreach (var attr in m.Attributes)
+        var rtpmaps = m.RtpMaps();
+        var prefix = kind == MediaKind.Audio ? "audio/" : "video/";
+        return m.PayloadTypes().Choose(pt =>
         {
-            var value = attr.Value.ToString();
-            var space = value.IndexOf(' ');
-            if (space <= 0) continue;
-            var head = value[..space];
-            var rest = value[(space + 1)..].Trim();
-            if (attr.Name == "rtcp-fb")
-            {
-                var fbParts = rest.Split(' ', 2);
-                var fb = new RtcpFeedback(fbParts[0], fbParts.Length > 1 ? fbParts[1] : "");
-                if (head == "*") wildcardFeedback.Add(fb);
-                else if (int.TryParse(head, NumberStyles.None, CultureInfo.InvariantCulture, out var fpt))
-                    (feedback.TryGetValue(fpt, out var l) ? l : feedback[fpt] = []).Add(fb);
-                continue;
-            }
-            if (!int.TryParse(head, NumberStyles.None, CultureInfo.InvariantCulture, out var pt)) continue;
-            if (attr.Name == "rtpmap")
-            {
-                var p = rest.Split('/');
-                if (p.Length >= 2 && int.TryParse(p[1], NumberStyles.None, CultureInfo.InvariantCulture, out var clock))
-                    rtpmaps[pt] = (p[0], clock, p.Length > 2 && int.TryParse(p[2], out var ch) ? ch : kind == MediaKind.Audio ? 1 : 0);
-            }
-            else if (attr.Name == "fmtp") fmtps[pt] = rest;
-        }
-        var result = new List<RtpCodec>();
-        foreach (var f in m.Formats)
-        {
-            if (!int.TryParse(f.Span, NumberStyles.None, CultureInfo.InvariantCulture, out var pt) || pt > 127) continue;
-            var (name, clock, channels) = rtpmaps.TryGetValue(pt, out var r) ? r : StaticPayloadType(pt);
-            if (name.Length == 0) continue;
-            var fbs = feedback.TryGetValue(pt, out var l) ? l.Concat(wildcardFeedback) : wildcardFeedback;
-            result.Add(new RtpCodec(kind, $"{(kind == MediaKind.Audio ? "audio" : "video")}/{name}", clock, channels,
-                fmtps.GetValueOrDefault(pt, ""), (byte)pt, fbs.ToArr()));
-        }
-        return result.ToArr();
+            var (name, clock, channels) = rtpmaps.Find(r => r.PayloadType == pt)
+                .Map(r => (r.EncodingName, r.ClockRate, r.Channels.IfNone(kind == MediaKind.Audio ? 1 : 0)))
+                .IfNone(() => StaticPayloadType(pt));
+            if (name.Length == 0) return Option<RtpCodec>.None;
+            var feedback = m.RtcpFeedbacksFor(pt).Map(f => new RtcpFeedback(f.Type, f.Subtype.IfNone(""))).ToArr();
+            return new RtpCodec(kind, prefix + name, clock, channels, m.FmtpFor(pt).Map(f => f.Raw).IfNone(""), (byte)pt, feedback);
+        }).ToArr();
     }
 
     /// <summary>RFC 3551 static payload types that need no rtpmap.</summary>
