@@ -1,3 +1,4 @@
+using Functional.WebRtc.Core;
 using BenchmarkDotNet.Attributes;
 using Functional.WebRtc.Core.Media;
 using Functional.WebRtc.Core.Rtp;

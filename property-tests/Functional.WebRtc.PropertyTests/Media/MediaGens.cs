@@ -1,3 +1,4 @@
+using Functional.WebRtc.Core;
 using FsCheck;
 using FsCheck.Fluent;
 using Functional.WebRtc.Core.Media;

@@ -31,7 +31,7 @@ public sealed partial record IceAgent
             attrs.Add(new StunAttribute.Username(a.Server.Username));
             attrs.Add(new StunAttribute.Realm(a.Realm));
             attrs.Add(new StunAttribute.Nonce(a.Nonce));
-            return new StunMessage(StunClass.Request, method, r.NewTransactionId(), attrs.ToSeq()).Encode(a.Key.Span, fingerprint: true);
+            return new StunMessage(StunClass.Request, method, r.NewTransactionId(), attrs.ToSeq()).Encode(a.Key.Value.Span, fingerprint: true);
         }
         return new StunMessage(StunClass.Request, method, r.NewTransactionId(), attrs.ToSeq()).Encode(fingerprint: true);
     }
@@ -93,7 +93,7 @@ public sealed partial record IceAgent
             if (t.Request is TurnRequest.Allocate) SetAllocation(r, a.Id, x => x with { State = TurnAllocationState.Failed });
             return;
         }
-        if (a.Key is not null && !StunIntegrity.CheckMessageIntegrity(raw, a.Key.Span)) return;
+        if (a.Key is not null && !StunIntegrity.CheckMessageIntegrity(raw, a.Key.Value.Span)) return;
         SetAllocation(r, a.Id, x => x with { AuthRetries = 0 });
         switch (t.Request)
         {

@@ -44,25 +44,4 @@ public abstract record StunAttribute
     public sealed record Unknown(ushort RawType, Bytes Value) : StunAttribute { public override ushort Type => RawType; }
 }
 
-/// <summary>An immutable byte string that compares by content (records holding it compare by value).</summary>
-public sealed class Bytes : IEquatable<Bytes>
-{
-    private readonly byte[] _value;
-    public Bytes(byte[] value) => _value = value;
-    public Bytes(ReadOnlySpan<byte> value) => _value = value.ToArray();
-    public static readonly Bytes Empty = new(System.Array.Empty<byte>());
-    public ReadOnlySpan<byte> Span => _value;
-    public ReadOnlyMemory<byte> Memory => _value;
-    public int Length => _value.Length;
-    public byte[] ToArray() => (byte[])_value.Clone();
-    public bool Equals(Bytes? other) => other is not null && _value.AsSpan().SequenceEqual(other._value);
-    public override bool Equals(object? obj) => Equals(obj as Bytes);
-    public override int GetHashCode()
-    {
-        var h = new HashCode();
-        h.AddBytes(_value);
-        return h.ToHashCode();
-    }
-    public override string ToString() => Convert.ToHexString(_value);
-    public static implicit operator Bytes(byte[] value) => new(value);
-}
+

@@ -73,7 +73,7 @@ public sealed class FakeTurnServer(IPEndPoint address, string user, string pass,
             if (mine is null || p is null || d is null || !mine.Permissions.Contains(p.Address)) { Trace.Add($"{at} drop send {remote}->{p}"); yield break; }
             Trace.Add($"{at} send {remote}->{p}");
             Relayed++;
-            yield return (mine.Relayed, p, d.ToArray());
+            yield return (mine.Relayed, p, d.Value.ToArray());
             yield break;
         }
         if (m.Class != StunClass.Request) yield break;

@@ -1,4 +1,4 @@
-namespace Functional.WebRtc.Core.Rtp;
+namespace Functional.WebRtc.Core;
 
 /// <summary>
 /// An immutable byte string that compares by content, so records holding payloads compare by value.
@@ -9,6 +9,8 @@ public readonly struct Bytes : IEquatable<Bytes>
     private readonly byte[]? _array;
 
     public Bytes(byte[] array) => _array = array;
+    /// <summary>Copies the span.</summary>
+    public Bytes(ReadOnlySpan<byte> span) => _array = span.ToArray();
 
     public static Bytes Empty => default;
     public static Bytes Copy(ReadOnlySpan<byte> span) => span.IsEmpty ? default : new(span.ToArray());
