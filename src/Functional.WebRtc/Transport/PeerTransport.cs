@@ -38,6 +38,12 @@ public sealed partial class PeerConnection
     private IceCredentials _iceLocal;
     private PeerOutput.TransportParameters? _transport;
     private volatile SelectedRoute? _route;
+    private volatile Tuple<UdpEndpoint, IPEndPoint>? _dtlsReturnPathBox;
+    private (UdpEndpoint Socket, IPEndPoint Remote)? _dtlsReturnPath
+    {
+        get => _dtlsReturnPathBox is { } b ? (b.Item1, b.Item2) : null;
+        set => _dtlsReturnPathBox = value is { } v ? Tuple.Create(v.Socket, v.Remote) : null;
+    }
     private DtlsEndpoint? _dtls;
     private volatile DataChannelMachine _channels;
     private SrtpSession? _srtp;
@@ -268,6 +274,9 @@ public sealed partial class PeerConnection
         switch (PacketDemux.Classify(data[0]))
         {
             case PacketKind.Dtls:
+                // The peer's DTLS may start before our ICE agent has selected the pair (the controlled side learns the
+                // nomination first): answer on the path its records came in on rather than dropping our flight.
+                if (_route is null) _dtlsReturnPath = (socket, from);
                 _dtls?.ReceiveDatagram(data);
                 break;
             case PacketKind.RtpOrRtcp:
@@ -348,7 +357,11 @@ public sealed partial class PeerConnection
     private void SendDtls(ReadOnlySpan<byte> datagram)
     {
         var route = _route;
-        if (route is null) return; // BouncyCastle retransmits once ICE has a pair
+        if (route is null)
+        {
+            if (_dtlsReturnPath is var (socket, remote)) socket.Send(remote, datagram);
+            return; // otherwise BouncyCastle retransmits once ICE has a pair
+        }
         if (route.Socket is not null) route.Socket.Send(route.Remote, datagram);
         else Post(new RelaySendWork(datagram.ToArray()));
     }
