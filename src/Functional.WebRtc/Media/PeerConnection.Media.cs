@@ -35,6 +35,7 @@ public sealed partial class PeerConnection
     public event Action<TrackRemote, RtpReceiver>? OnTrack;
 
     internal TimeSpan MediaNow => _clock.Elapsed;
+    internal bool MediaConnected => _srtp is not null && _route is not null && !_mediaClosed;
 
     /// <summary>
     /// Sends a track (W3C addTrack): takes a free transceiver of its kind or adds one, and binds the track to its sender.

@@ -53,6 +53,20 @@ public sealed class RtpSender
     /// <summary>Packets sent again because the peer NACKed them.</summary>
     public long Retransmitted => Interlocked.Read(ref _retransmitted);
 
+    /// <summary>
+    /// True when a packet written now would go out: the transceiver negotiated sending with a codec for the track, and
+    /// DTLS has made the SRTP keys on a selected ICE pair.
+    /// </summary>
+    public bool CanSend
+    {
+        get
+        {
+            var track = _track;
+            if (track is null || !_pc.MediaConnected) return false;
+            lock (_lock) return TryResolve(track, out _);
+        }
+    }
+
     /// <summary>Test hook: a packet for which this returns true is kept in the history but not sent (a loss on purpose).</summary>
     internal Func<ushort, bool>? DropFilter { get; set; }
 
