@@ -25,6 +25,8 @@ public sealed partial class PeerConnection
     private volatile RtpSender[] _senders = [];
     private readonly ConcurrentDictionary<uint, RemoteStream> _remoteStreams = new();
     private (SessionDescription? Description, SdpDescription? Sdp) _remoteSdp;
+    /// <summary>SSRCs that no section of a remote description claimed (RTX, probes): not looked up again until it changes.</summary>
+    private readonly ConcurrentDictionary<uint, SessionDescription?> _unmappedSsrcs = new();
     private Timer? _rtcpTimer;
     private volatile bool _mediaClosed;
 
@@ -77,8 +79,16 @@ public sealed partial class PeerConnection
         var ssrc = BinaryPrimitives.ReadUInt32BigEndian(packet.Span[8..]);
         if (!_remoteStreams.TryGetValue(ssrc, out var stream))
         {
+            var description = _state.RemoteDescription.IsSome ? (SessionDescription)_state.RemoteDescription : null;
+            if (_unmappedSsrcs.TryGetValue(ssrc, out var triedWith) && ReferenceEquals(triedWith, description)) return;
             var made = NewRemoteStream(ssrc, packet.Span);
-            if (made is null) return; // not (yet) in a remote description: a later packet tries again
+            if (made is null)
+            {
+                // Not (yet) in the remote description: tried again once another description is set.
+                if (_unmappedSsrcs.Count < 1024) _unmappedSsrcs[ssrc] = description;
+                return;
+            }
+            _unmappedSsrcs.TryRemove(ssrc, out _);
             if (!_remoteStreams.TryAdd(ssrc, made)) return;
             stream = made;
             EnsureRtcpTimer();
