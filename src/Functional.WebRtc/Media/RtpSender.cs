@@ -38,14 +38,15 @@ public sealed class RtpSender
         _pc = pc;
         Transceiver = transceiver;
         _track = track;
-        Ssrc = ssrc;
+        _ssrc = ssrc;
     }
 
     /// <summary>The track being sent, or null after <see cref="ReplaceTrack"/>(null) or RemoveTrack.</summary>
     public TrackLocal? Track => _track;
     public RtpTransceiver Transceiver { get; }
     /// <summary>The SSRC this sender's packets carry (announced in a=ssrc).</summary>
-    public uint Ssrc { get; }
+    public uint Ssrc => Volatile.Read(ref _ssrc);
+    private uint _ssrc;
     /// <summary>The negotiated payload type, or null before negotiation completes.</summary>
     public byte? PayloadType { get { lock (_lock) return _payloadType < 0 ? null : (byte)_payloadType; } }
     /// <summary>Packets and payload octets sent so far (as in the sender report).</summary>
@@ -123,6 +124,7 @@ public sealed class RtpSender
         if (t.IsNone) return false;
         var tx = (Transceiver)t;
         if (tx.Stopped || !tx.CurrentDirection.Exists(d => d.Sends())) return false;
+        if (tx.Ssrc != 0) Volatile.Write(ref _ssrc, tx.Ssrc); // the SSRC the description announced (a=ssrc)
         payloadType = (byte)_payloadType;
         return true;
     }

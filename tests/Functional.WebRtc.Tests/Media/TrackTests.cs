@@ -142,6 +142,39 @@ public class TrackTests
     }
 
     [Fact]
+    public async Task WithoutSsrcLinesStreamsAreMappedByTheirMidHeaderExtension()
+    {
+        await using var pair = new LoopbackPair();
+        var x = new TrackLocalStaticRtp(RtpCodecCapability.Vp8, "x", "s");
+        var y = new TrackLocalStaticRtp(RtpCodecCapability.Vp8, "y", "s");
+        var senders = new[] { pair.Offerer.AddTrack(x), pair.Offerer.AddTrack(y) };
+        var received = new Received(pair.Answerer);
+        // Signaling by hand, with the offer's a=ssrc and a=ssrc-group lines taken out (as a peer that sends no SSRCs).
+        await pair.Offerer.SetLocalDescriptionAsync(await pair.Offerer.CreateOfferAsync());
+        await pair.Offerer.GatheringComplete.WaitAsync(Limit);
+        var offer = pair.Offerer.LocalDescription!;
+        var munged = offer with { Sdp = string.Join("\r\n", offer.Sdp.Split("\r\n").Where(l => !l.StartsWith("a=ssrc", StringComparison.Ordinal))) };
+        Assert.DoesNotContain("a=ssrc", munged.Sdp);
+        await pair.Answerer.SetRemoteDescriptionAsync(munged);
+        await pair.Answerer.SetLocalDescriptionAsync(await pair.Answerer.CreateAnswerAsync());
+        await pair.Answerer.GatheringComplete.WaitAsync(Limit);
+        await pair.Offerer.SetRemoteDescriptionAsync(pair.Answerer.LocalDescription!);
+        await LoopbackPair.WaitForAsync(() => senders.All(s => s.CanSend), Limit, "senders ready");
+
+        var midId = (byte)Core.Signaling.MediaEngine.Default.HeaderExtensions.Find(h => h.Uri == Core.Signaling.MediaEngine.MidUri).Map(h => h.Id).IfNone(4);
+        foreach (var (track, sender, tag) in new[] { (x, senders[0], (byte)1), (y, senders[1], (byte)2) })
+            for (ushort i = 0; i < 5; i++)
+                track.WriteRtp(RtpPacket.Create(96, (ushort)(100 + i), 9000u * i, 0, new byte[] { 0x10, tag, (byte)i }, marker: true)
+                    .SetString(midId, sender.Transceiver.Mid!));
+        var xFrames = await received.FramesOf("x", 5);
+        var yFrames = await received.FramesOf("y", 5);
+        Assert.All(xFrames, f => Assert.Equal(1, f[0]));
+        Assert.All(yFrames, f => Assert.Equal(2, f[0]));
+        Assert.Equal(senders[0].Transceiver.Mid, received.Tracks["x"].Track.Mid);
+        Assert.Equal(senders[1].Transceiver.Mid, received.Tracks["y"].Track.Mid);
+    }
+
+    [Fact]
     public async Task RenegotiationAddsASecondVideoTrackMidCall()
     {
         await using var pair = new LoopbackPair();
