@@ -185,6 +185,7 @@ public sealed partial class PeerConnection
         var list = packets.ToList();
         var senders = new System.Collections.Generic.HashSet<RtpSender>();
         var receivers = new System.Collections.Generic.HashSet<RtpReceiver>();
+        var ended = new List<uint>();
         var all = _senders;
         void ToSender(uint ssrc) { foreach (var s in all) if (s.Ssrc == ssrc) senders.Add(s); }
         void ToReceiver(uint ssrc) { if (_remoteStreams.TryGetValue(ssrc, out var r)) receivers.Add(r.Receiver); }
@@ -216,12 +217,19 @@ public sealed partial class PeerConnection
                     foreach (var chunk in d.Chunks) ToReceiver(chunk.Source);
                     break;
                 case Goodbye bye:
-                    foreach (var ssrc in bye.Sources) ToReceiver(ssrc);
+                    foreach (var ssrc in bye.Sources)
+                    {
+                        ToReceiver(ssrc);
+                        ended.Add(ssrc);
+                    }
                     break;
             }
         }
         foreach (var s in senders) s.DeliverRtcp(list);
         foreach (var r in receivers) r.DeliverRtcp(list);
+        // RFC 3550 6.6: after BYE the source is gone; its track ends (a later packet of that SSRC makes a new one).
+        foreach (var ssrc in ended)
+            if (_remoteStreams.TryRemove(ssrc, out var gone)) gone.Receiver.Stop();
     }
 
     // ----- sending RTCP -----
@@ -269,6 +277,12 @@ public sealed partial class PeerConnection
             {
                 var own = _remoteStreams.Values.Select(r => r.LocalSsrc).FirstOrDefault(1u);
                 packets = packets.Add(new ReceiverReport(own, blocks));
+            }
+            foreach (var stream in _remoteStreams.Values.Where(r => r.Nack))
+            {
+                // NACK again what a first NACK did not repair (RFC 4585 3.5.1 leaves repetition to the receiver).
+                var missing = stream.Track.StillMissing();
+                if (!missing.IsEmpty) packets = packets.Add(GenericNack.FromLost(stream.LocalSsrc, stream.Track.Ssrc, missing));
             }
             if (packets.IsEmpty) return;
             var first = packets.Head switch { SenderReport s => s.Ssrc, ReceiverReport r => r.Ssrc, _ => 1u };

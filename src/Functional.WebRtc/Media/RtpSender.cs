@@ -68,8 +68,11 @@ public sealed class RtpSender
         }
     }
 
-    /// <summary>Test hook: a packet for which this returns true is kept in the history but not sent (a loss on purpose).</summary>
-    internal Func<ushort, bool>? DropFilter { get; set; }
+    /// <summary>
+    /// Test hook: a packet (sequence number, whether it is a retransmission) for which this returns true is not sent,
+    /// though kept in the history (a loss on purpose).
+    /// </summary>
+    internal Func<ushort, bool, bool>? DropFilter { get; set; }
 
     /// <summary>
     /// Sends another track (or nothing) without renegotiation (W3C replaceTrack). The new track must be of the same kind;
@@ -120,9 +123,9 @@ public sealed class RtpSender
             _clockRate = (uint)Math.Max(1, track.Codec.ClockRate);
         }
         if (_payloadType < 0) return false;
-        var t = state.Transceivers.Find(x => x.Index == Transceiver.Index);
-        if (t.IsNone) return false;
-        var tx = (Transceiver)t;
+        Transceiver? tx = null;
+        foreach (var x in state.Transceivers) if (x.Index == Transceiver.Index) { tx = x; break; } // no closure per packet
+        if (tx is null) return false;
         if (tx.Stopped || !tx.CurrentDirection.Exists(d => d.Sends())) return false;
         if (tx.Ssrc != 0) Volatile.Write(ref _ssrc, tx.Ssrc); // the SSRC the description announced (a=ssrc)
         payloadType = (byte)_payloadType;
@@ -173,7 +176,7 @@ public sealed class RtpSender
                 var header = RtpPacketView.TryParse(packet, out var view, out _) ? view.HeaderSize + view.PaddingSize : 12;
                 _stats = _stats.Sent(BinaryPrimitives.ReadUInt32BigEndian(buffer.AsSpan(4)), packet.Length - header, _pc.MediaNow);
             }
-            if (DropFilter?.Invoke(seq) == true) return;
+            if (DropFilter?.Invoke(seq, false) == true) return;
             _pc.SendSrtp(buffer, packet.Length, rtcp: false);
         }
         finally { ArrayPool<byte>.Shared.Return(buffer); }
@@ -197,6 +200,7 @@ public sealed class RtpSender
             }
             try
             {
+                if (DropFilter?.Invoke(seq, true) == true) continue;
                 if (_pc.SendSrtp(buffer, length, rtcp: false)) Interlocked.Increment(ref _retransmitted);
             }
             finally { ArrayPool<byte>.Shared.Return(buffer); }

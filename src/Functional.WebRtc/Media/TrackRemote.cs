@@ -19,6 +19,8 @@ public sealed class TrackRemote
     private readonly object _statsLock = new();
     private ReceiveStatistics _stats;
     private long _dropped;
+    private readonly System.Collections.Generic.HashSet<ushort> _missing = [];
+    private const int MaxPendingNacks = 256;
 
     internal TrackRemote(string id, string streamId, MediaKind kind, string codec, int clockRate, byte payloadType, uint ssrc, string? mid)
     {
@@ -79,10 +81,29 @@ public sealed class TrackRemote
         var seq = System.Buffers.Binary.BinaryPrimitives.ReadUInt16BigEndian(span[2..]);
         var ts = System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(span[4..]);
         LanguageExt.Seq<ushort> missing;
-        lock (_statsLock) { (_stats, missing) = _stats.Receive(seq, ts, now, (uint)Math.Max(1, ClockRate)); }
+        lock (_statsLock)
+        {
+            (_stats, missing) = _stats.Receive(seq, ts, now, (uint)Math.Max(1, ClockRate));
+            _missing.Remove(seq);
+            foreach (var m in missing) if (_missing.Count < MaxPendingNacks) _missing.Add(m);
+        }
         if (_packets.Reader.Count >= QueueSize) Interlocked.Increment(ref _dropped);
         _packets.Writer.TryWrite(packet);
         return missing;
+    }
+
+    /// <summary>
+    /// The sequence numbers still missing (NACKed once already and not yet repaired), to NACK again; those more than
+    /// <see cref="RtpSender.HistorySize"/> behind the newest are given up, as the sender no longer holds them.
+    /// </summary>
+    internal LanguageExt.Seq<ushort> StillMissing()
+    {
+        lock (_statsLock)
+        {
+            var newest = _stats.MaxSeq;
+            _missing.RemoveWhere(m => (ushort)(newest - m) >= RtpSender.HistorySize);
+            return _missing.Order().ToArray().ToSeq();
+        }
     }
 
     internal void SenderReportReceived(ulong ntp, TimeSpan at)

@@ -244,8 +244,9 @@ public class TrackTests
         await ConnectAsync(pair, sender);
         int? firstSeq = null;
         var dropped = new ConcurrentBag<ushort>();
-        sender.DropFilter = seq =>
+        sender.DropFilter = (seq, retransmission) =>
         {
+            if (retransmission) return false;
             firstSeq ??= seq;
             // Drop the 8th packet sent (the middle of the third frame): once only, retransmissions bypass the filter.
             if ((ushort)(seq - firstSeq.Value) != 7) return false;
@@ -258,6 +259,49 @@ public class TrackTests
         Assert.Single(dropped);
         Assert.True(sender.Retransmitted >= 1, "the dropped packet was sent again");
         Assert.Equal(Enumerable.Range(0, n).Select(i => VideoFrame(i, 3000)), frames.ToArray());
+    }
+
+    [Fact]
+    public async Task ALostRetransmissionIsNackedAgainAtTheNextReport()
+    {
+        await using var pair = new LoopbackPair();
+        var video = new TrackLocalStaticSample(RtpCodecCapability.Vp8, "v", "s");
+        var sender = pair.Offerer.AddTrack(video);
+        var received = new Received(pair.Answerer);
+        await ConnectAsync(pair, sender);
+        int? firstSeq = null;
+        var attempts = 0;
+        sender.DropFilter = (seq, retransmission) =>
+        {
+            firstSeq ??= seq;
+            if ((ushort)(seq - firstSeq.Value) != 4) return false;
+            // The original and the first retransmission are lost; the second gets through.
+            return Interlocked.Increment(ref attempts) <= 2;
+        };
+        const int n = 6;
+        WriteVideo(video, n);
+        var frames = await received.FramesOf("v", n);
+        Assert.True(Volatile.Read(ref attempts) >= 3, $"{attempts} attempts");
+        Assert.True(sender.Retransmitted >= 1);
+        Assert.Equal(Enumerable.Range(0, n).Select(i => VideoFrame(i, 3000)), frames.ToArray());
+    }
+
+    [Fact]
+    public async Task AByeEndsTheRemoteTrack()
+    {
+        await using var pair = new LoopbackPair();
+        var video = new TrackLocalStaticSample(RtpCodecCapability.Vp8, "v", "s");
+        var sender = pair.Offerer.AddTrack(video);
+        var received = new Received(pair.Answerer);
+        await ConnectAsync(pair, sender);
+        WriteVideo(video, 2);
+        await received.FramesOf("v", 2);
+        Assert.Single(pair.Answerer.GetReceivers());
+        var receiver = received.Tracks["v"].Receiver;
+        pair.Offerer.WriteRtcp(new Goodbye(LanguageExt.Prelude.Seq1(sender.Ssrc), LanguageExt.Prelude.Some("done")));
+        await LoopbackPair.WaitForAsync(() => pair.Answerer.GetReceivers().Count == 0, Limit, "the receiver gone");
+        using var cancel = new CancellationTokenSource(Limit);
+        await Assert.ThrowsAsync<InvalidStateException>(async () => { while (true) await receiver.ReadRtcpAsync(cancel.Token); });
     }
 
     [Fact]
