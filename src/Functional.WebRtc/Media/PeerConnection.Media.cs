@@ -24,7 +24,9 @@ public sealed partial class PeerConnection
     private readonly object _mediaLock = new();
     private volatile RtpSender[] _senders = [];
     private readonly ConcurrentDictionary<uint, RemoteStream> _remoteStreams = new();
-    private (SessionDescription? Description, SdpDescription? Sdp) _remoteSdp;
+    private volatile ParsedRemote? _remoteSdp;
+
+    private sealed record ParsedRemote(SessionDescription? Description, SdpDescription? Sdp);
     /// <summary>SSRCs that no section of a remote description claimed (RTX, probes): not looked up again until it changes.</summary>
     private readonly ConcurrentDictionary<uint, SessionDescription?> _unmappedSsrcs = new();
     private Timer? _rtcpTimer;
@@ -167,9 +169,9 @@ public sealed partial class PeerConnection
     {
         var description = _state.RemoteDescription.IsSome ? (SessionDescription)_state.RemoteDescription : null;
         var cached = _remoteSdp;
-        if (ReferenceEquals(cached.Description, description)) return cached.Sdp;
+        if (cached is not null && ReferenceEquals(cached.Description, description)) return cached.Sdp;
         var sdp = description?.TryUnmarshal().Match(s => s, _ => (SdpDescription?)null);
-        _remoteSdp = (description, sdp);
+        _remoteSdp = new ParsedRemote(description, sdp);
         return sdp;
     }
 

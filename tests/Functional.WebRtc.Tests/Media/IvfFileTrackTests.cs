@@ -11,7 +11,7 @@ namespace Functional.WebRtc.Tests.Media;
 public class IvfFileTrackTests
 {
     /// <summary>Two seconds of ffmpeg's test pattern as VP8 in IVF; a synthetic IVF when ffmpeg is not installed.</summary>
-    private static IvfFile MakeFile()
+    internal static IvfFile MakeFile()
     {
         var path = Path.Combine(Path.GetTempPath(), $"media-track-{Guid.NewGuid():N}.ivf");
         try

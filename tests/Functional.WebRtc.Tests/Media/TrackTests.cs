@@ -5,48 +5,48 @@ using Functional.WebRtc.Tests.Connection;
 
 namespace Functional.WebRtc.Tests.Media;
 
+/// <summary>Collects the frames of every remote track of a connection, rebuilt with the core's SampleBuilder.</summary>
+internal sealed class Received
+{
+    public ConcurrentDictionary<string, (TrackRemote Track, RtpReceiver Receiver, ConcurrentQueue<byte[]> Frames)> Tracks { get; } = new();
+
+    public Received(PeerConnection pc) => pc.OnTrack += (track, receiver) =>
+    {
+        var frames = new ConcurrentQueue<byte[]>();
+        Tracks[track.Id] = (track, receiver, frames);
+        _ = Task.Run(() => Pump(track, frames));
+    };
+
+    private static async Task Pump(TrackRemote track, ConcurrentQueue<byte[]> frames)
+    {
+        IRtpDepacketizer depacketizer = track.Codec.Equals("video/VP8", StringComparison.OrdinalIgnoreCase)
+            ? Vp8Depacketizer.Instance : AudioDepacketizer.Instance;
+        var builder = SampleBuilderState.Create(depacketizer);
+        try
+        {
+            while (true)
+            {
+                var packet = await track.ReadPacketAsync();
+                var step = SampleBuilder.Push(builder, packet);
+                builder = step.State;
+                foreach (var sample in step.Outputs) frames.Enqueue(sample.Data.ToArray());
+            }
+        }
+        catch (InvalidStateException) { } // the track ended
+    }
+
+    public async Task<ConcurrentQueue<byte[]>> FramesOf(string trackId, int count)
+    {
+        await LoopbackPair.WaitForAsync(() => Tracks.TryGetValue(trackId, out var t) && t.Frames.Count >= count, TrackTests.Limit,
+            $"{count} frames of {trackId} (have {(Tracks.TryGetValue(trackId, out var h) ? h.Frames.Count : -1)})");
+        return Tracks[trackId].Frames;
+    }
+}
+
 /// <summary>Media between two PeerConnections over 127.0.0.1: tracks each way, renegotiation, PLI, NACK repair.</summary>
 public class TrackTests
 {
-    private static readonly TimeSpan Limit = TimeSpan.FromSeconds(10);
-
-    /// <summary>Collects the frames of every remote track of a connection, rebuilt with the core's SampleBuilder.</summary>
-    private sealed class Received
-    {
-        public ConcurrentDictionary<string, (TrackRemote Track, RtpReceiver Receiver, ConcurrentQueue<byte[]> Frames)> Tracks { get; } = new();
-
-        public Received(PeerConnection pc) => pc.OnTrack += (track, receiver) =>
-        {
-            var frames = new ConcurrentQueue<byte[]>();
-            Tracks[track.Id] = (track, receiver, frames);
-            _ = Task.Run(() => Pump(track, frames));
-        };
-
-        private static async Task Pump(TrackRemote track, ConcurrentQueue<byte[]> frames)
-        {
-            IRtpDepacketizer depacketizer = track.Codec.Equals("video/VP8", StringComparison.OrdinalIgnoreCase)
-                ? Vp8Depacketizer.Instance : AudioDepacketizer.Instance;
-            var builder = SampleBuilderState.Create(depacketizer);
-            try
-            {
-                while (true)
-                {
-                    var packet = await track.ReadPacketAsync();
-                    var step = SampleBuilder.Push(builder, packet);
-                    builder = step.State;
-                    foreach (var sample in step.Outputs) frames.Enqueue(sample.Data.ToArray());
-                }
-            }
-            catch (InvalidStateException) { } // the track ended
-        }
-
-        public async Task<ConcurrentQueue<byte[]>> FramesOf(string trackId, int count)
-        {
-            await LoopbackPair.WaitForAsync(() => Tracks.TryGetValue(trackId, out var t) && t.Frames.Count >= count, Limit,
-                $"{count} frames of {trackId} (have {(Tracks.TryGetValue(trackId, out var h) ? h.Frames.Count : -1)})");
-            return Tracks[trackId].Frames;
-        }
-    }
+    internal static readonly TimeSpan Limit = TimeSpan.FromSeconds(10);
 
     private static byte[] VideoFrame(int index, int size)
     {
