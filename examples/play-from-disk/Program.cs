@@ -73,7 +73,8 @@ await receiver.GatheringComplete;
 await sender.SetRemoteDescriptionAsync(receiver.LocalDescription!);
 
 var clock = Stopwatch.StartNew();
-while (!rtpSender.CanSend)
+// The receiver turns connected once it has its SRTP keys: frames sent before that would be lost (the keyframe first).
+while (!rtpSender.CanSend || receiver.ConnectionState != PeerConnectionState.Connected)
 {
     if (clock.Elapsed > TimeSpan.FromSeconds(15)) { Console.Error.WriteLine("could not connect"); return 1; }
     await Task.Delay(10);

@@ -54,7 +54,9 @@ public class IvfFileTrackTests
             catch (InvalidStateException) { }
         });
         await pair.NegotiateAsync(TimeSpan.FromSeconds(10));
-        await LoopbackPair.WaitForAsync(() => sender.CanSend, TimeSpan.FromSeconds(10), "sender ready");
+        // The receiver must have its SRTP keys too (its connection state turns connected after them), or the burst below is lost.
+        await LoopbackPair.WaitForAsync(() => sender.CanSend && pair.Answerer.ConnectionState == PeerConnectionState.Connected,
+            TimeSpan.FromSeconds(10), "sender and receiver ready");
 
         var tick = TimeSpan.FromSeconds((double)file.Header.TimebaseNumerator / file.Header.TimebaseDenominator);
         foreach (var frame in file.Frames) video.WriteSample(frame.Data.Span, tick);

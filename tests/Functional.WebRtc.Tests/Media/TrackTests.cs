@@ -159,7 +159,7 @@ public class TrackTests
         await pair.Answerer.SetLocalDescriptionAsync(await pair.Answerer.CreateAnswerAsync());
         await pair.Answerer.GatheringComplete.WaitAsync(Limit);
         await pair.Offerer.SetRemoteDescriptionAsync(pair.Answerer.LocalDescription!);
-        await LoopbackPair.WaitForAsync(() => senders.All(s => s.CanSend), Limit, "senders ready");
+        await LoopbackPair.WaitForAsync(() => senders.All(s => s.CanSend) && pair.Answerer.ConnectionState == PeerConnectionState.Connected, Limit, "senders and receiver ready");
 
         var midId = (byte)Core.Signaling.MediaEngine.Default.HeaderExtensions.Find(h => h.Uri == Core.Signaling.MediaEngine.MidUri).Map(h => h.Id).IfNone(4);
         foreach (var (track, sender, tag) in new[] { (x, senders[0], (byte)1), (y, senders[1], (byte)2) })
