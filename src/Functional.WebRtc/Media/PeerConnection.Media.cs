@@ -33,7 +33,11 @@ public sealed partial class PeerConnection
     private volatile bool _mediaClosed;
 
     /// <summary>A remote SSRC with its track, receiver, and whether its codec negotiated generic NACK.</summary>
-    private sealed record RemoteStream(TrackRemote Track, RtpReceiver Receiver, uint LocalSsrc, bool Nack);
+    private sealed record RemoteStream(TrackRemote Track, RtpReceiver Receiver, uint LocalSsrc, bool Nack,
+        IReadOnlyDictionary<byte, byte> RtxToOriginal, Seq<uint> RepairSsrcs);
+
+    /// <summary>Repair (RTX) SSRC to the SSRC of the stream it repairs (a=ssrc-group:FID, RFC 5576 4.2 and RFC 4588 8.1).</summary>
+    private readonly ConcurrentDictionary<uint, uint> _repairs = new();
 
     /// <summary>The first packet of a remote stream arrived (W3C ontrack, Pion's OnTrack).</summary>
     public event Action<TrackRemote, RtpReceiver>? OnTrack;
@@ -79,6 +83,14 @@ public sealed partial class PeerConnection
     {
         if (_mediaClosed || packet.Length < RtpPacketView.FixedHeaderSize) return;
         var ssrc = BinaryPrimitives.ReadUInt32BigEndian(packet.Span[8..]);
+        if (_repairs.TryGetValue(ssrc, out var primary) && _remoteStreams.TryGetValue(primary, out var repaired))
+        {
+            // A retransmission on the RTX stream: the original packet goes to the stream it repairs.
+            if (repaired.RtxToOriginal.TryGetValue((byte)(packet.Span[1] & 0x7F), out var originalType) &&
+                RtxFormat.Unwrap(packet.Span, primary, originalType) is { } original)
+                repaired.Track.Push(original, MediaNow);
+            return;
+        }
         if (!_remoteStreams.TryGetValue(ssrc, out var stream))
         {
             var description = _state.RemoteDescription.IsSome ? (SessionDescription)_state.RemoteDescription : null;
@@ -91,6 +103,7 @@ public sealed partial class PeerConnection
                 return;
             }
             _unmappedSsrcs.TryRemove(ssrc, out _);
+            foreach (var repair in made.RepairSsrcs) _repairs[repair] = ssrc;
             if (!_remoteStreams.TryAdd(ssrc, made)) return;
             stream = made;
             EnsureRtcpTimer();
@@ -148,7 +161,12 @@ public sealed partial class PeerConnection
         var track = new TrackRemote(parts.Length > 1 ? parts[1] : midText.IfNone(text), parts.Length > 0 ? parts[0] : "-", kind,
             c.MimeType, c.ClockRate, c.PayloadType, ssrc, midText.IsSome ? (string)midText : null);
         var nack = c.Feedback.Exists(f => f.Type == "nack" && f.Parameter.Length == 0);
-        return new RemoteStream(track, new RtpReceiver(handle, track), localSsrc, nack);
+        var rtx = Jsep.Codecs(m, kind).Filter(x => x.IsRtx && x.Apt.IsSome)
+            .DistinctBy(x => x.PayloadType).ToDictionary(x => x.PayloadType, x => (byte)(int)x.Apt);
+        var repairs = m.AttributeValues("ssrc-group").Map(g => g.ToString().Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            .Filter(g => g.Length >= 3 && g[0] == "FID" && g[1] == text)
+            .Bind(g => g.Skip(2).Choose(r => uint.TryParse(r, NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? Prelude.Some(v) : Prelude.None).ToSeq());
+        return new RemoteStream(track, new RtpReceiver(handle, track), localSsrc, nack, rtx, repairs.ToSeq());
     }
 
     private static string SsrcOf(string ssrcLine)
@@ -231,7 +249,11 @@ public sealed partial class PeerConnection
         foreach (var r in receivers) r.DeliverRtcp(list);
         // RFC 3550 6.6: after BYE the source is gone; its track ends (a later packet of that SSRC makes a new one).
         foreach (var ssrc in ended)
-            if (_remoteStreams.TryRemove(ssrc, out var gone)) gone.Receiver.Stop();
+            if (_remoteStreams.TryRemove(ssrc, out var gone))
+            {
+                gone.Receiver.Stop();
+                foreach (var repair in gone.RepairSsrcs) _repairs.TryRemove(repair, out _);
+            }
     }
 
     // ----- sending RTCP -----

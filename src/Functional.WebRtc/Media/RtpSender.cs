@@ -29,6 +29,9 @@ public sealed class RtpSender
     private volatile TrackLocal? _track;
     private SessionDescription? _resolvedFor;
     private int _payloadType = -1;
+    private int _rtxPayloadType = -1;
+    private uint _rtxSsrc;
+    private ushort _rtxSequence = (ushort)System.Security.Cryptography.RandomNumberGenerator.GetInt32(65536);
     private uint _clockRate = 90000;
     private SendStatistics _stats;
     private long _retransmitted;
@@ -85,7 +88,7 @@ public sealed class RtpSender
         var old = _track;
         if (ReferenceEquals(old, track)) return;
         old?.Unbind(this);
-        lock (_lock) { _resolvedFor = null; _payloadType = -1; }
+        lock (_lock) { _resolvedFor = null; _payloadType = -1; _rtxPayloadType = -1; }
         _track = track;
         track?.Bind(this);
     }
@@ -119,7 +122,7 @@ public sealed class RtpSender
         if (!ReferenceEquals(remote, _resolvedFor))
         {
             _resolvedFor = remote;
-            _payloadType = ResolvePayloadType(state, remote, track.Codec);
+            (_payloadType, _rtxPayloadType) = ResolvePayloadType(state, remote, track.Codec);
             _clockRate = (uint)Math.Max(1, track.Codec.ClockRate);
         }
         if (_payloadType < 0) return false;
@@ -128,19 +131,27 @@ public sealed class RtpSender
         if (tx is null) return false;
         if (tx.Stopped || !tx.CurrentDirection.Exists(d => d.Sends())) return false;
         if (tx.Ssrc != 0) Volatile.Write(ref _ssrc, tx.Ssrc); // the SSRC the description announced (a=ssrc)
+        _rtxSsrc = tx.RtxSsrc;
         payloadType = (byte)_payloadType;
         return true;
     }
 
-    private int ResolvePayloadType(PeerState state, SessionDescription remote, RtpCodecCapability codec)
+    /// <summary>The codec's payload type and its RTX payload type (fmtp apt=, RFC 4588 8.6), -1 when not negotiated.</summary>
+    private (int PayloadType, int Rtx) ResolvePayloadType(PeerState state, SessionDescription remote, RtpCodecCapability codec)
     {
         var mid = state.Transceivers.Find(x => x.Index == Transceiver.Index).Bind(x => x.Mid);
-        if (mid.IsNone) return -1;
+        if (mid.IsNone) return (-1, -1);
         return remote.TryUnmarshal().Match(
-            sdp => sdp.Media.Find(m => Jsep.Mid(m) == mid && m.Port != 0 && Jsep.IsRtp(m))
-                .Bind(m => Jsep.Codecs(m, codec.Kind).Find(c => !c.IsRtx && Matches(codec, c)))
-                .Map(c => (int)c.PayloadType).IfNone(-1),
-            _ => -1);
+            sdp => sdp.Media.Find(m => Jsep.Mid(m) == mid && m.Port != 0 && Jsep.IsRtp(m)).Match(
+                m =>
+                {
+                    var codecs = Jsep.Codecs(m, codec.Kind);
+                    var pt = codecs.Find(c => !c.IsRtx && Matches(codec, c)).Map(c => (int)c.PayloadType).IfNone(-1);
+                    var rtx = pt < 0 ? -1 : codecs.Find(c => c.IsRtx && c.Apt.Exists(a => a == pt)).Map(c => (int)c.PayloadType).IfNone(-1);
+                    return (pt, rtx);
+                },
+                () => (-1, -1)),
+            _ => (-1, -1));
     }
 
     private static bool Matches(RtpCodecCapability ours, RtpCodec theirs)
@@ -182,7 +193,10 @@ public sealed class RtpSender
         finally { ArrayPool<byte>.Shared.Return(buffer); }
     }
 
-    /// <summary>Sends again the packets a NACK names that are still in the history.</summary>
+    /// <summary>
+    /// Sends again the packets a NACK names that are still in the history: on the RTX stream when RTX was negotiated
+    /// (RFC 4588), else as they were.
+    /// </summary>
     internal void Retransmit(IEnumerable<ushort> lost)
     {
         foreach (var seq in lost)
@@ -196,7 +210,13 @@ public sealed class RtpSender
                 if (kept is null || _historySeq[slot] != seq) continue;
                 length = _historyLength[slot];
                 buffer = ArrayPool<byte>.Shared.Rent(length + 64);
-                kept.AsSpan(0, length).CopyTo(buffer);
+                if (_rtxPayloadType >= 0 && _rtxSsrc != 0)
+                {
+                    length = RtxFormat.Wrap(kept.AsSpan(0, length), buffer, _rtxSsrc, (byte)_rtxPayloadType, _rtxSequence);
+                    if (length == 0) { ArrayPool<byte>.Shared.Return(buffer); continue; }
+                    _rtxSequence++;
+                }
+                else kept.AsSpan(0, length).CopyTo(buffer);
             }
             try
             {
@@ -206,6 +226,9 @@ public sealed class RtpSender
             finally { ArrayPool<byte>.Shared.Return(buffer); }
         }
     }
+
+    /// <summary>The negotiated RTX payload type, or null when retransmissions go on the media stream itself.</summary>
+    public byte? RtxPayloadType { get { lock (_lock) return _rtxPayloadType < 0 ? null : (byte)_rtxPayloadType; } }
 
     /// <summary>The sender report for this stream, or null before anything was sent.</summary>
     internal SenderReport? Report(ulong ntp, TimeSpan now)

@@ -81,6 +81,22 @@ public class TrackStatisticsTests
     }
 
     [Fact]
+    public void RtxWrapsTheOriginalSequenceNumberAndUnwrapsToTheOriginal()
+    {
+        var original = Core.Rtp.RtpPacket.Create(96, 4242, 123456, 0xAAAA, new byte[] { 1, 2, 3, 4, 5 }, marker: true)
+            .SetString(4, "1").ToBytes().IfLeft(_ => throw new InvalidOperationException());
+        var rtx = new byte[original.Length + 2];
+        var n = RtxFormat.Wrap(original, rtx, 0xBBBB, 97, 7);
+        Assert.Equal(original.Length + 2, n);
+        var view = Core.Rtp.RtpPacket.Parse(rtx).IfLeft(_ => throw new InvalidOperationException());
+        Assert.Equal((97, (ushort)7, 0xBBBBu, 123456u, true), (view.PayloadType, view.SequenceNumber, view.Ssrc, view.Timestamp, view.Marker));
+        Assert.Equal(new byte[] { 0x10, 0x92, 1, 2, 3, 4, 5 }, view.Payload.ToArray()); // OSN 4242 first (RFC 4588 4)
+        Assert.Equal("1", view.GetString(4).IfNone(""));
+        Assert.Equal(original, RtxFormat.Unwrap(rtx, 0xAAAA, 96));
+        Assert.Null(RtxFormat.Unwrap(rtx.AsSpan(0, n - 7), 0xAAAA, 96)); // a padding-only probe carries no OSN
+    }
+
+    [Fact]
     public void NtpTimeCountsFrom1900()
     {
         var ntp = NtpTime.FromDateTime(new DateTime(1970, 1, 1, 0, 0, 0, DateTimeKind.Utc).AddSeconds(0.5));

@@ -258,6 +258,9 @@ public class TrackTests
         var frames = await received.FramesOf("v", n);
         Assert.Single(dropped);
         Assert.True(sender.Retransmitted >= 1, "the dropped packet was sent again");
+        // VP8 negotiated RTX (apt=96), so the repair came on the RTX stream and was unwrapped by the receiver.
+        Assert.Equal((byte)97, sender.RtxPayloadType);
+        Assert.Single(pair.Answerer.GetReceivers());
         Assert.Equal(Enumerable.Range(0, n).Select(i => VideoFrame(i, 3000)), frames.ToArray());
     }
 
