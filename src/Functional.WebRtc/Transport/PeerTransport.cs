@@ -310,11 +310,36 @@ public sealed partial class PeerConnection
         {
             var result = isRtcp ? srtp.UnprotectRtcp(buffer, buffer.Length, out var n) : srtp.UnprotectRtp(buffer, buffer.Length, out n);
             if (result != SrtpResult.Ok) { Interlocked.Increment(ref _srtpRejected); return; }
-            if (isRtcp) { Interlocked.Increment(ref _rtcpReceived); return; }
+            if (isRtcp) { Interlocked.Increment(ref _rtcpReceived); OnMediaRtcp(buffer.AsMemory(0, n)); return; }
             var ssrc = System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(buffer.AsSpan(8));
             _rtpReceivedBySsrc.AddOrUpdate(ssrc, 1, (_, c) => c + 1);
             RtpReceived?.Invoke(buffer.AsMemory(0, n));
+            OnMediaRtp(buffer.AsMemory(0, n));
         }
+    }
+
+    /// <summary>
+    /// Protects an RTP or RTCP packet in buffer[..length) in place (the buffer needs room for the tag) and sends it on the
+    /// selected ICE pair; false when not connected. Thread-safe: any thread may send media.
+    /// </summary>
+    internal bool SendSrtp(byte[] buffer, int length, bool rtcp)
+    {
+        var srtp = _srtp;
+        var route = _route;
+        if (srtp is null || route is null || _transportClosed) return false;
+        int n;
+        try
+        {
+            lock (srtp)
+            {
+                var result = rtcp ? srtp.ProtectRtcp(buffer, length, out n) : srtp.ProtectRtp(buffer, length, out n);
+                if (result != SrtpResult.Ok) return false;
+            }
+        }
+        catch (ObjectDisposedException) { return false; }
+        if (route.Socket is not null) route.Socket.Send(route.Remote, buffer.AsSpan(0, n));
+        else Post(new RelaySendWork(buffer.AsSpan(0, n).ToArray()));
+        return true;
     }
 
     private long _srtpRejected, _rtcpReceived;
@@ -530,6 +555,7 @@ public sealed partial class PeerConnection
     {
         if (_transportClosed) return;
         _transportClosed = true;
+        CloseMedia();
         foreach (var channel in _channelsByHandle.Values.ToList()) channel.Closed();
         _channelsByHandle.Clear();
         if (_channels.SctpEstablished)
