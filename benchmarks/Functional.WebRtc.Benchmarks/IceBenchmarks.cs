@@ -10,8 +10,8 @@ namespace Functional.WebRtc.Benchmarks;
 [MemoryDiagnoser]
 public class IceBenchmarks
 {
-    private static readonly IPEndPoint Local = IPEndPoint.Parse("10.0.0.1:5000");
-    private static readonly IPEndPoint Remote = IPEndPoint.Parse("10.0.0.2:6000");
+    private static readonly IPEndPoint Local = IPEndPoint.Parse("127.0.0.11:5000");
+    private static readonly IPEndPoint Remote = IPEndPoint.Parse("127.0.0.12:6000");
     private IceAgent _agent = null!;
     private byte[] _check = null!;
 
@@ -22,7 +22,7 @@ public class IceBenchmarks
         var a = IceAgent.Create(cfg, new Entropy(1), TimeSpan.Zero);
         a = IceAgent.Handle(a, new IceInput.AddLocalInterface(TimeSpan.Zero, Local)).State;
         a = IceAgent.Handle(a, new IceInput.SetRemoteCredentials("bufrag", "bpassword-0123456789")).State;
-        a = IceAgent.Handle(a, new IceInput.AddRemoteCandidate(new IceCandidate("1", 1, IceTransportProtocol.Udp, 2130706431, "10.0.0.2", 6000, IceCandidateType.Host))).State;
+        a = IceAgent.Handle(a, new IceInput.AddRemoteCandidate(new IceCandidate("1", 1, IceTransportProtocol.Udp, 2130706431, "127.0.0.12", 6000, IceCandidateType.Host))).State;
         _check = StunMessage.Create(StunClass.Request, StunMethod.Binding, new TransactionId(1, 2),
             new StunAttribute.Username("aufrag:bufrag"), new StunAttribute.Priority(1853824767),
             new StunAttribute.IceControlling(12345)).Encode(StunIntegrity.ShortTermKey("apassword-0123456789"), fingerprint: true);

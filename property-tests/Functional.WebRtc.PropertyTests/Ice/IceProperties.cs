@@ -10,8 +10,8 @@ namespace Functional.WebRtc.PropertyTests.Ice;
 
 public static class IceArbs
 {
-    private static readonly IPEndPoint Local = IPEndPoint.Parse("10.0.0.1:5000");
-    private static readonly IPEndPoint Remote = IPEndPoint.Parse("10.0.0.2:6000");
+    private static readonly IPEndPoint Local = IPEndPoint.Parse("127.0.0.11:5000");
+    private static readonly IPEndPoint Remote = IPEndPoint.Parse("127.0.0.12:6000");
 
     /// <summary>Valid checks (right and wrong credentials, with/without USE-CANDIDATE) and their byte mutations.</summary>
     public static Arbitrary<byte[][]> Datagrams()

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using Functional.WebRtc.Core.Stun;
 using LanguageExt;
 
@@ -161,7 +160,7 @@ public sealed partial record IceAgent
         SetGathering(r, IceGatheringState.Gathering);
         var index = r.S.Locals.Count(l => l.Candidate.Type == IceCandidateType.Host && SameFamily(l.Socket, socket));
         // Local preference (RFC 8445 5.1.2.1): IPv6 above IPv4, then by the order interfaces were reported.
-        var localPref = (socket.AddressFamily == AddressFamily.InterNetworkV6 ? 60000 : 50000) - index * 10;
+        var localPref = (socket.AddressFamily == IPAddress.IPv6Any.AddressFamily ? 60000 : 50000) - index * 10;
         var host = new IceCandidate(IceCandidate.ComputeFoundation(IceCandidateType.Host, socket.Address, "", IceTransportProtocol.Udp),
             1, IceTransportProtocol.Udp, IceCandidate.ComputePriority(IceCandidateType.Host, localPref, 1),
             socket.Address.ToString(), socket.Port, IceCandidateType.Host) { Base = socket };

@@ -21,7 +21,7 @@ public sealed record IceCandidate(
     public IPEndPoint? Base { get; init; }
 
     /// <summary>The transport address when <see cref="Address"/> is an IP literal.</summary>
-    public IPEndPoint? EndPoint => IPAddress.TryParse(Address, out var a) && Address.Contains(a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? '.' : ':')
+    public IPEndPoint? EndPoint => IPAddress.TryParse(Address, out var a) && Address.Contains(a.AddressFamily == IPAddress.Any.AddressFamily ? '.' : ':')
         ? new IPEndPoint(a, Port) : null;
 
     /// <summary>Type preferences recommended by RFC 8445 5.1.2.2.</summary>

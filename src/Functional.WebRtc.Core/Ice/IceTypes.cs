@@ -34,7 +34,7 @@ public sealed record IceCandidateFilter(bool IncludeLoopback = false, bool IPv4 
 {
     public bool Accepts(IPAddress a) =>
         (IncludeLoopback || !IPAddress.IsLoopback(a)) &&
-        (a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? IPv4 : IPv6) &&
+        (a.AddressFamily == IPAddress.Any.AddressFamily ? IPv4 : IPv6) &&
         (Allow is null || Allow(a));
 }
 

@@ -200,7 +200,7 @@ public sealed record CandidateAttribute(
     private static bool IsConnectionAddress(ReadOnlySpan<char> s)
     {
         if (s.IsEmpty || s.Length > 255) return false;
-        if (s.Contains(':')) return IPAddress.TryParse(s, out var a) && a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6;
+        if (s.Contains(':')) return IPAddress.TryParse(s, out var a) && a.AddressFamily == IPAddress.IPv6Any.AddressFamily;
         foreach (var c in s)
             if (!(char.IsAsciiLetterOrDigit(c) || c == '.' || c == '-' || c == '_')) return false;
         return true;

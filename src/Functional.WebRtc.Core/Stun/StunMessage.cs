@@ -317,7 +317,7 @@ public sealed record StunMessage(StunClass Class, StunMethod Method, Transaction
         _ => 0,
     };
 
-    private static int AddressLength(IPEndPoint ep) => ep.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? 20 : 8;
+    private static int AddressLength(IPEndPoint ep) => ep.AddressFamily == IPAddress.IPv6Any.AddressFamily ? 20 : 8;
 
     private void WriteValue(StunAttribute a, Span<byte> v)
     {

@@ -1,3 +1,4 @@
+using Functional.WebRtc.Core;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using Functional.WebRtc.Core.Media;
