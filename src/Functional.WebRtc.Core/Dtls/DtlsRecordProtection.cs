@@ -123,5 +123,8 @@ public sealed class DtlsRecordProtection : IDisposable
         BinaryPrimitives.WriteUInt16BigEndian(aad[11..], length);
     }
 
+    /// <summary>Forgets every sequence number seen (benchmarks open the same record repeatedly).</summary>
+    internal void ResetReplayWindow() => window = DtlsReplayWindow.Empty;
+
     public void Dispose() => engine.Dispose();
 }
