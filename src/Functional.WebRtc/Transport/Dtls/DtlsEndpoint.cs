@@ -20,8 +20,14 @@ public delegate void DtlsDataHandler(ReadOnlySpan<byte> data);
 /// <see cref="Send"/> and <see cref="DataReceived"/> carry application data (SCTP packets).</item>
 /// <item><see cref="Close"/> sends close_notify, stops the thread and waits for it to end.</item>
 /// </list>
-/// Events are raised on the DTLS thread (or the thread calling Close); handlers must be quick and must not block
-/// (post to your own loop). Calling Close from a handler is allowed.
+/// Application data. With an AES-GCM suite (what browsers negotiate) BouncyCastle runs the handshake and the alerts
+/// only: application_data records are sealed by <see cref="Send"/> on the caller's thread and opened inside
+/// <see cref="ReceiveDatagram"/>, which then raises <see cref="DataReceived"/> on ITS caller's thread (the socket
+/// receive loop), see <see cref="ApplicationRecordLayer"/>. With other suites, or
+/// <see cref="DtlsOptions.FastApplicationData"/> off, BouncyCastle's record layer carries them (DataReceived on the DTLS thread).
+/// Other events are raised on the DTLS thread (or the thread calling Close); handlers must be quick and must not block
+/// (post to your own loop). Calling Close from a handler is allowed. DataReceived may be raised from two threads
+/// at once for a moment right after Connected (records BouncyCastle queued before the switch).
 /// </summary>
 public sealed class DtlsEndpoint : IDisposable, IDtlsSession
 {
@@ -141,7 +147,10 @@ public sealed class DtlsEndpoint : IDisposable, IDtlsSession
         transport.Enqueue(datagram.ToArray());
     }
 
-    /// <summary>Sends application data in one DTLS record. False when not connected (or closed): the data is dropped.</summary>
+    /// <summary>
+    /// Sends application data in one DTLS record (one datagram). False when not connected (or closed), or larger than
+    /// 2^14 octets: the data is dropped. Thread-safe (one record at a time); no allocation on the AES-GCM path.
+    /// </summary>
     public bool Send(ReadOnlySpan<byte> data)
     {
         if (records is { } r) return !closing.IsCancellationRequested && r.Send(data);
