@@ -20,8 +20,14 @@ public delegate void DtlsDataHandler(ReadOnlySpan<byte> data);
 /// <see cref="Send"/> and <see cref="DataReceived"/> carry application data (SCTP packets).</item>
 /// <item><see cref="Close"/> sends close_notify, stops the thread and waits for it to end.</item>
 /// </list>
-/// Events are raised on the DTLS thread (or the thread calling Close); handlers must be quick and must not block
-/// (post to your own loop). Calling Close from a handler is allowed.
+/// Application data. With an AES-GCM suite (what browsers negotiate) BouncyCastle runs the handshake and the alerts
+/// only: application_data records are sealed by <see cref="Send"/> on the caller's thread and opened inside
+/// <see cref="ReceiveDatagram"/>, which then raises <see cref="DataReceived"/> on ITS caller's thread (the socket
+/// receive loop), see <see cref="ApplicationRecordLayer"/>. With other suites, or
+/// <see cref="DtlsOptions.FastApplicationData"/> off, BouncyCastle's record layer carries them (DataReceived on the DTLS thread).
+/// Other events are raised on the DTLS thread (or the thread calling Close); handlers must be quick and must not block
+/// (post to your own loop). Calling Close from a handler is allowed. DataReceived may be raised from two threads
+/// at once for a moment right after Connected (records BouncyCastle queued before the switch).
 /// </summary>
 public sealed class DtlsEndpoint : IDisposable, IDtlsSession
 {
@@ -45,6 +51,9 @@ public sealed class DtlsEndpoint : IDisposable, IDtlsSession
     private byte[]? peerCertificate;
     private volatile bool peerClosed;
     private DateTime handshakeStartedAt;
+    private DtlsAeadKeys? aeadKeys;                  // from NotifyHandshakeComplete until the record layer takes them
+    private volatile ApplicationRecordLayer? records; // our application_data records (AES-GCM suites)
+    private volatile bool fastReceive;                // records opens received application data (after Connected)
 
     public DtlsEndpoint(DtlsRole role, DtlsCertificate certificate, DatagramSender send,
         IEnumerable<Fingerprint>? remoteFingerprints = null, DtlsOptions? options = null)
@@ -75,6 +84,10 @@ public sealed class DtlsEndpoint : IDisposable, IDtlsSession
     public QueueDatagramTransport Transport => transport;
     /// <summary>DTLS threads started by any endpoint and not yet ended (for leak tests).</summary>
     public static int LiveThreads => Volatile.Read(ref liveThreads);
+    /// <summary>True when application data records are protected by us (AES-GCM suites), not by BouncyCastle.</summary>
+    public bool FastApplicationData => records is not null;
+    /// <summary>Our application-data record layer, when in use (counters, for tests).</summary>
+    internal ApplicationRecordLayer? ApplicationRecords => records;
     /// <summary>True once the DTLS thread has ended (or never started).</summary>
     public bool ThreadEnded => thread is not { IsAlive: true };
 
@@ -119,12 +132,28 @@ public sealed class DtlsEndpoint : IDisposable, IDtlsSession
         thread.Start();
     }
 
-    /// <summary>A received DTLS datagram (RFC 7983: first byte 20..63) from the demultiplexer. Copied; thread-safe.</summary>
-    public void ReceiveDatagram(ReadOnlySpan<byte> datagram) => transport.Enqueue(datagram.ToArray());
+    /// <summary>
+    /// A received DTLS datagram (RFC 7983: first byte 20..63) from the demultiplexer. Thread-safe. Once connected
+    /// with an AES-GCM suite, its application_data records are opened here and <see cref="DataReceived"/> is raised
+    /// on the calling thread; everything else is copied to BouncyCastle's thread.
+    /// </summary>
+    public void ReceiveDatagram(ReadOnlySpan<byte> datagram)
+    {
+        if (fastReceive && records is { } r && !closing.IsCancellationRequested && r.Receive(datagram, DataReceived, out var others))
+        {
+            if (others is not null) transport.Enqueue(others);
+            return;
+        }
+        transport.Enqueue(datagram.ToArray());
+    }
 
-    /// <summary>Sends application data in one DTLS record. False when not connected (or closed): the data is dropped.</summary>
+    /// <summary>
+    /// Sends application data in one DTLS record (one datagram). False when not connected (or closed), or larger than
+    /// 2^14 octets: the data is dropped. Thread-safe (one record at a time); no allocation on the AES-GCM path.
+    /// </summary>
     public bool Send(ReadOnlySpan<byte> data)
     {
+        if (records is { } r) return !closing.IsCancellationRequested && r.Send(data);
         lock (recordLock)
         {
             if (dtls is null || closing.IsCancellationRequested) return false;
@@ -153,6 +182,7 @@ public sealed class DtlsEndpoint : IDisposable, IDtlsSession
         if (!closing.IsCancellationRequested)
         {
             closing.Cancel();
+            records?.Dispose();
             lock (recordLock)
             {
                 // DtlsTransport.Close sends close_notify (RFC 5246 section 7.2.1) and closes our transport.
@@ -195,10 +225,14 @@ public sealed class DtlsEndpoint : IDisposable, IDtlsSession
             {
                 if (closing.IsCancellationRequested) { connected.Close(); return; }
                 dtls = connected;
+                // Our record layer for application data, before Connected (its handlers may send at once).
+                if (aeadKeys is { } keys) records = ApplicationRecordLayer.Create(connected, keys, Role, transport, Options.ReceiveLimit);
+                aeadKeys = null;
             }
             var result = Result;
             if (result is null) { Fail("handshake completed without keying material"); return; }
             if (!Move(DtlsTransportState.Connected, beforeEvent: () => Connected?.Invoke(result))) return;
+            fastReceive = true; // DataReceived only after Connected
             handshake.TrySetResult(result);
             ReadLoop(connected);
         }
@@ -215,6 +249,7 @@ public sealed class DtlsEndpoint : IDisposable, IDtlsSession
         }
         finally
         {
+            records?.Dispose();
             transport.Close();
             Interlocked.Decrement(ref liveThreads);
         }
@@ -328,6 +363,8 @@ public sealed class DtlsEndpoint : IDisposable, IDtlsSession
         var length = profile.KeyingMaterialLength();
         var material = length > 0 ? context.ExportKeyingMaterial(ExporterLabel.dtls_srtp, null, length) : [];
         var sp = context.SecurityParameters;
+        // Same moment for our application-data keys (RFC 5246 section 6.3), AES-GCM suites only.
+        if (Options.FastApplicationData) aeadKeys = ApplicationRecordLayer.DeriveKeys(context);
         Result = new DtlsHandshakeResult(profile, material, peerCertificate, Fingerprint.Sha256(peerCertificate), Role,
             sp.CipherSuite, sp.IsExtendedMasterSecret);
     }

@@ -31,6 +31,11 @@ public sealed record DtlsOptions
     public int MaxQueuedDatagrams { get; init; } = 1024;
     /// <summary>How long Close waits for the DTLS thread to end.</summary>
     public TimeSpan CloseTimeout { get; init; } = TimeSpan.FromSeconds(5);
+    /// <summary>
+    /// After an AES-GCM handshake, protect and unprotect application_data records ourselves (AES-NI) instead of in
+    /// BouncyCastle's managed record layer. False keeps every record in BouncyCastle (for comparison and fallback).
+    /// </summary>
+    public bool FastApplicationData { get; init; } = true;
 }
 
 /// <summary>What a completed handshake gives the rest of the stack (SRTP keys, the peer's identity).</summary>

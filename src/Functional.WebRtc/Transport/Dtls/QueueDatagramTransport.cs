@@ -188,6 +188,35 @@ public sealed class QueueDatagramTransport : DatagramTransport
         return datagram;
     }
 
+    /// <summary>
+    /// The endpoint opened application data itself (the record never came through <see cref="Receive"/>): the peer
+    /// has our final flight, stop repeating it.
+    /// </summary>
+    internal void ApplicationTrafficReceived()
+    {
+        if (!repeating) return;
+        lock (sendLock)
+        {
+            if (recording) return;
+            awaitingAnswer = false;
+            flight.Clear();
+            repeating = false;
+            seen.Clear();
+        }
+    }
+
+    /// <summary>Sends a datagram of application data records made by the endpoint (not a flight); one writer at a time.</summary>
+    internal void SendApplicationData(ReadOnlySpan<byte> datagram)
+    {
+        lock (sendLock)
+        {
+            if (IsClosed) return;
+            Interlocked.Increment(ref datagramsSent);
+            try { send(datagram); }
+            catch (Exception) { /* treat as loss */ }
+        }
+    }
+
     /// <summary>Application data or an alert in a protected epoch (RFC 6347 section 4.1: epoch at bytes 3..4).</summary>
     private static bool IsApplicationTraffic(byte[] d) =>
         d.Length >= 13 && (d[0] == 23 || (d[0] == 21 && (d[3] | d[4]) != 0));
