@@ -29,6 +29,11 @@ public sealed record SettingEngine
     public IReadOnlyList<IPAddress> IceAddresses { get; init; } = [IPAddress.Loopback];
     /// <summary>ICE-lite (RFC 8445 2.5), for servers with public addresses: host candidates only, always controlled.</summary>
     public bool IceLite { get; init; }
+    /// <summary>
+    /// Keep a server-reflexive candidate equal to its host candidate (RFC 8445 5.1.3 says to drop it as redundant). Off by
+    /// default; tests on loopback turn it on to see the srflx candidate a STUN server on 127.0.0.1 gives.
+    /// </summary>
+    public bool KeepRedundantServerReflexive { get; init; }
     /// <summary>DTLS settings (handshake timeout, SRTP profiles, retransmission).</summary>
     public DtlsOptions DtlsOptions { get; init; } = DtlsOptions.Default;
     /// <summary>The SCTP association's settings (MTU, receive window, initial congestion window).</summary>

@@ -133,7 +133,7 @@ public sealed partial class PeerConnection
             TurnServers = turn,
             Policy = _configuration.IceTransportPolicy,
             Lite = Settings.IceLite,
-            Filter = new IceCandidateFilter(IncludeLoopback: true),
+            Filter = new IceCandidateFilter(IncludeLoopback: true, KeepRedundantServerReflexive: Settings.KeepRedundantServerReflexive),
         };
     }
 

@@ -1,0 +1,205 @@
+using System.Collections.Concurrent;
+using Functional.WebRtc.Core.Ice;
+
+namespace Functional.WebRtc.Tests.Connection;
+
+/// <summary>ICE between two PeerConnections on 127.0.0.1: trickle, gathering, candidates in descriptions, errors, restart.</summary>
+public class IceLoopbackTests
+{
+    private static readonly TimeSpan Limit = TimeSpan.FromSeconds(10);
+
+    [Fact(Timeout = 20_000)]
+    public async Task TrickleNegotiationConnectsAndCarriesData()
+    {
+        await using var pair = new LoopbackPair();
+        pair.WatchIncoming();
+        var channel = pair.Offerer.CreateDataChannel("trickle");
+        await pair.NegotiateTrickleAsync();
+        await pair.WaitConnectedAsync();
+        var theirs = await pair.IncomingAsync(pair.Answerer, "trickle");
+        await LoopbackPair.WaitForAsync(() => channel.ReadyState == Core.DataChannels.DataChannelReadyState.Open, Limit, "open");
+        var inbox = new Inbox(theirs);
+        channel.Send("over trickled candidates");
+        Assert.Equal("over trickled candidates", inbox.Take().Text);
+        Assert.True(pair.Offerer.CanTrickleIceCandidates);
+    }
+
+    [Fact(Timeout = 20_000)]
+    public async Task OnIceCandidateGivesCandidatesThenNullAndGatheringGoesNewGatheringComplete()
+    {
+        await using var pair = new LoopbackPair();
+        var pc = pair.Offerer;
+        var events = new ConcurrentQueue<object>();
+        pc.OnIceCandidate += c => events.Enqueue((object?)c ?? "null");
+        pc.OnIceGatheringStateChange += s => events.Enqueue(s);
+        Assert.Equal(IceGatheringState.New, pc.IceGatheringState);
+        pc.CreateDataChannel("x");
+        await pc.SetLocalDescriptionAsync(await pc.CreateOfferAsync());
+        await pc.GatheringComplete.WaitAsync(Limit);
+        await LoopbackPair.WaitForAsync(() => events.Contains("null"), Limit, "the null candidate");
+        Assert.Equal(IceGatheringState.Complete, pc.IceGatheringState);
+        var list = events.ToList();
+        var states = list.OfType<IceGatheringState>().ToList();
+        Assert.Equal([IceGatheringState.Gathering, IceGatheringState.Complete], states);
+        var candidates = list.OfType<IceCandidateInit>().ToList();
+        Assert.NotEmpty(candidates);
+        Assert.All(candidates, c =>
+        {
+            Assert.StartsWith("candidate:", c.Candidate);
+            Assert.Contains("127.0.0.1", c.Candidate);
+            Assert.Contains("typ host", c.Candidate);
+            Assert.Equal("0", c.SdpMid);
+        });
+        // Order: gathering before the first candidate, every candidate before null, null once and last of the candidates.
+        var gathering = list.IndexOf(IceGatheringState.Gathering);
+        var firstCandidate = list.FindIndex(e => e is IceCandidateInit);
+        var nullAt = list.IndexOf("null");
+        Assert.True(gathering < firstCandidate, string.Join(", ", list));
+        Assert.True(list.FindLastIndex(e => e is IceCandidateInit) < nullAt, string.Join(", ", list));
+        Assert.Single(list, e => Equals(e, "null"));
+    }
+
+    [Fact(Timeout = 20_000)]
+    public async Task LocalDescriptionAfterGatheringCompleteHoldsCandidatesAndEndOfCandidates()
+    {
+        await using var pair = new LoopbackPair();
+        var pc = pair.Offerer;
+        pc.CreateDataChannel("x");
+        var offer = await pc.CreateOfferAsync();
+        Assert.DoesNotContain("a=candidate:", offer.Sdp);
+        await pc.SetLocalDescriptionAsync(offer);
+        await pc.GatheringComplete.WaitAsync(Limit);
+        var sdp = pc.LocalDescription!.Sdp;
+        var lines = sdp.Split("\r\n");
+        Assert.Contains(lines, l => l.StartsWith("a=candidate:") && l.Contains("127.0.0.1") && l.Contains("typ host"));
+        Assert.Contains("a=end-of-candidates", lines);
+        // end-of-candidates follows the candidates of its section.
+        Assert.True(Array.FindLastIndex(lines, l => l.StartsWith("a=candidate:")) < Array.IndexOf(lines, "a=end-of-candidates"));
+        Assert.Equal(sdp, pc.PendingLocalDescription!.Sdp);
+        // The answerer's description after its gathering has them too, and the pair connects on them alone (vanilla ICE).
+        await pair.Answerer.SetRemoteDescriptionAsync(pc.LocalDescription!);
+        await pair.Answerer.SetLocalDescriptionAsync(await pair.Answerer.CreateAnswerAsync());
+        await pair.Answerer.GatheringComplete.WaitAsync(Limit);
+        Assert.Contains("a=end-of-candidates", pair.Answerer.LocalDescription!.Sdp);
+        Assert.Contains("a=candidate:", pair.Answerer.CurrentLocalDescription!.Sdp);
+        await pc.SetRemoteDescriptionAsync(pair.Answerer.LocalDescription!);
+        await pair.WaitConnectedAsync();
+    }
+
+    [Fact(Timeout = 20_000)]
+    public async Task AddIceCandidateBeforeARemoteDescriptionThrowsInvalidState()
+    {
+        await using var pair = new LoopbackPair();
+        var candidate = new IceCandidateInit("candidate:1 1 udp 2130706431 127.0.0.1 50000 typ host");
+        await Assert.ThrowsAsync<InvalidStateException>(() => pair.Answerer.AddIceCandidateAsync(candidate));
+        var e = Assert.Throws<InvalidStateException>(() => pair.Answerer.AddIceCandidate(candidate));
+        Assert.Equal("InvalidStateError", e.Name);
+        // Also with only a local description.
+        pair.Offerer.CreateDataChannel("x");
+        await pair.Offerer.SetLocalDescriptionAsync(await pair.Offerer.CreateOfferAsync());
+        await Assert.ThrowsAsync<InvalidStateException>(() => pair.Offerer.AddIceCandidateAsync(candidate));
+    }
+
+    [Theory(Timeout = 20_000)]
+    [InlineData("candidate:garbage")]
+    [InlineData("candidate:1 1 udp notanumber 127.0.0.1 50000 typ host")]
+    [InlineData("candidate:1 1 udp 2130706431 127.0.0.1 port typ host")]
+    [InlineData("candidate:1 1 udp 2130706431 127.0.0.1 50000 typ")]
+    [InlineData("not a candidate at all")]
+    public async Task AMalformedCandidateThrowsOperationError(string text)
+    {
+        await using var pair = new LoopbackPair();
+        pair.Offerer.CreateDataChannel("x");
+        await pair.NegotiateAsync();
+        var e = await Assert.ThrowsAsync<OperationErrorException>(() => pair.Answerer.AddIceCandidateAsync(new IceCandidateInit(text)));
+        Assert.Equal("OperationError", e.Name);
+        // The connection is unharmed: it still connects.
+        await pair.WaitConnectedAsync();
+    }
+
+    [Fact(Timeout = 20_000)]
+    public async Task EndOfCandidatesAndValidCandidatesAreAcceptedAfterTheRemoteDescription()
+    {
+        await using var pair = new LoopbackPair();
+        pair.Offerer.CreateDataChannel("x");
+        await pair.NegotiateAsync();
+        await pair.Answerer.AddIceCandidateAsync(new IceCandidateInit("candidate:9 1 udp 2130706431 127.0.0.1 9 typ host"));
+        await pair.Answerer.AddIceCandidateAsync(null);
+        await pair.Answerer.AddIceCandidateAsync(new IceCandidateInit(""));
+        await pair.WaitConnectedAsync();
+    }
+
+    [Fact(Timeout = 20_000)]
+    public async Task IceRestartKeepsTheConnectionUpAndDataFlowing()
+    {
+        await using var pair = new LoopbackPair();
+        var states = new ConcurrentQueue<PeerConnectionState>();
+        var (local, remote) = await ConnectWithChannel(pair);
+        pair.Offerer.OnConnectionStateChange += states.Enqueue;
+        pair.Answerer.OnConnectionStateChange += states.Enqueue;
+        LoopbackPair.Echo(remote);
+        var back = new Inbox(local);
+        local.Send("before");
+        Assert.Equal("before", back.Take().Text);
+        var oldOfferUfrag = Ufrag(pair.Offerer.LocalDescription!.Sdp);
+        var oldAnswerUfrag = Ufrag(pair.Answerer.LocalDescription!.Sdp);
+
+        // Renegotiate with an ICE restart (trickle: candidates of the new generation follow the descriptions).
+        pair.Offerer.OnIceCandidate += c => { if (c is not null) _ = pair.Answerer.AddIceCandidateAsync(c); };
+        pair.Answerer.OnIceCandidate += c => { if (c is not null) _ = pair.Offerer.AddIceCandidateAsync(c); };
+        var offer = await pair.Offerer.CreateOfferAsync(new OfferOptions(IceRestart: true));
+        Assert.NotEqual(oldOfferUfrag, Ufrag(offer.Sdp));
+        await pair.Offerer.SetLocalDescriptionAsync(offer);
+        await pair.Answerer.SetRemoteDescriptionAsync(offer);
+        var answer = await pair.Answerer.CreateAnswerAsync();
+        await pair.Answerer.SetLocalDescriptionAsync(answer);
+        await pair.Offerer.SetRemoteDescriptionAsync(answer);
+        Assert.Equal(SignalingState.Stable, pair.Offerer.SignalingState);
+        // RFC 8839 4.4.1.1.1 / JSEP 5.3.1: an answer to an ICE restart carries new credentials too.
+        Assert.NotEqual(oldAnswerUfrag, Ufrag(answer.Sdp));
+
+        // Data keeps flowing during and after the restart, over 3 s (beyond the time the new checks need).
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(3);
+        var n = 0;
+        while (DateTime.UtcNow < deadline)
+        {
+            local.Send($"after {n}");
+            Assert.Equal($"after {n}", back.Take().Text);
+            n++;
+            await Task.Delay(50);
+        }
+        Assert.True(n > 10);
+        Assert.Equal(PeerConnectionState.Connected, pair.Offerer.ConnectionState);
+        Assert.Equal(PeerConnectionState.Connected, pair.Answerer.ConnectionState);
+        Assert.DoesNotContain(PeerConnectionState.Failed, states);
+        Assert.DoesNotContain(PeerConnectionState.Closed, states);
+        Assert.NotNull(pair.Offerer.SelectedCandidatePair);
+        // The new generation completes its checks: the agent runs with both new credentials.
+        var agent = IceAgentOf(pair.Offerer);
+        Assert.Equal(Ufrag(offer.Sdp), agent.LocalUfrag);
+        await LoopbackPair.WaitForAsync(() => IceAgentOf(pair.Offerer).RemoteUfrag == Ufrag(answer.Sdp) &&
+                                              IceAgentOf(pair.Answerer).RemoteUfrag == Ufrag(offer.Sdp) &&
+                                              IceAgentOf(pair.Answerer).LocalUfrag == Ufrag(answer.Sdp),
+            Limit, () => $"both agents on the new credentials (offerer remote {IceAgentOf(pair.Offerer).RemoteUfrag}, answerer local {IceAgentOf(pair.Answerer).LocalUfrag})");
+        await LoopbackPair.WaitForAsync(() => IceAgentOf(pair.Offerer).Pairs.Exists(p => p.Nominated && p.State == CandidatePairState.Succeeded),
+            Limit, "a nominated pair of the new generation");
+    }
+
+    internal static async Task<(DataChannel Local, DataChannel Remote)> ConnectWithChannel(LoopbackPair pair, string label = "data")
+    {
+        pair.WatchIncoming();
+        var local = pair.Offerer.CreateDataChannel(label);
+        await pair.ConnectAsync();
+        var remote = await pair.IncomingAsync(pair.Answerer, label);
+        await LoopbackPair.WaitForAsync(() => local.ReadyState == Core.DataChannels.DataChannelReadyState.Open, Limit, "open");
+        return (local, remote);
+    }
+
+    internal static string Ufrag(string sdp) =>
+        sdp.Split("\r\n").First(l => l.StartsWith("a=ice-ufrag:"))["a=ice-ufrag:".Length..];
+
+    /// <summary>The connection's ICE agent (a private field of the shell; read for assertions only).</summary>
+    internal static IceAgent IceAgentOf(PeerConnection pc) =>
+        (IceAgent)typeof(PeerConnection).GetField("_ice", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!
+            .GetValue(pc)!;
+}
