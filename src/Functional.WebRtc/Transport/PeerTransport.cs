@@ -144,7 +144,12 @@ public sealed partial class PeerConnection
         {
             if (local != _iceLocal)
             {
+                // ICE restart (RFC 8445 9): the agent drops the remote credentials and candidates. As the offerer we
+                // wait for the answer's new credentials; as the answerer the remote offer's are re-applied at once.
                 _iceLocal = local;
+                _localCandidates = [];
+                _remoteStale = controlling ? _remoteApplied : null;
+                _remoteApplied = null;
                 RunIce(new IceInput.Restart(local.Ufrag, local.Pwd));
             }
             return;
@@ -174,15 +179,29 @@ public sealed partial class PeerConnection
         if (_transportClosed || _ice is null) return;
         var previous = _transport;
         _transport = p;
-        if (previous is null || previous.Remote != p.Remote)
-        {
-            if (previous is not null) _remoteCandidates.Clear();
-            RunIce(new IceInput.SetRole(p.IceControlling));
-            RunIce(new IceInput.SetRemoteCredentials(p.Remote.Ufrag, p.Remote.Pwd));
-        }
+        if (previous is null || previous.IceControlling != p.IceControlling) RunIce(new IceInput.SetRole(p.IceControlling));
+        // After our own restart offer, the old answer's credentials belong to the previous generation: not re-applied
+        // while the offer is pending (a peer that answers with the same credentials gets them back once stable).
+        var stale = p.Remote == _remoteStale && _state.Signaling == SignalingState.HaveLocalOffer;
+        if (p.Remote != _remoteApplied && !stale) ApplyRemoteCredentials(p.Remote);
+        if (p.Remote != _remoteApplied) { EnsureDtls(); return; }
         foreach (var line in p.RemoteCandidates) AddRemoteCandidate(line);
         if (p.RemoteEndOfCandidates) RunIce(new IceInput.RemoteEndOfCandidates());
         EnsureDtls();
+    }
+
+    private IceCredentials? _remoteApplied, _remoteStale, _remoteCandidatesOf;
+
+    /// <summary>Gives the agent the peer's credentials; candidates already added for them (an answerer's restart) are replayed.</summary>
+    private void ApplyRemoteCredentials(IceCredentials remote)
+    {
+        var replay = remote == _remoteCandidatesOf || _remoteCandidatesOf is null ? _remoteCandidates.ToList() : [];
+        _remoteCandidates.Clear();
+        _remoteCandidatesOf = remote;
+        _remoteApplied = remote;
+        _remoteStale = null;
+        RunIce(new IceInput.SetRemoteCredentials(remote.Ufrag, remote.Pwd));
+        foreach (var line in replay) AddRemoteCandidate(line);
     }
 
     private void AddRemoteCandidate(string line)

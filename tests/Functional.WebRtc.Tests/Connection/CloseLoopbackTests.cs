@@ -66,6 +66,7 @@ public class CloseLoopbackTests
         {
             while (DateTime.UtcNow < stop)
             {
+                if (local.ReadyState == DataChannelReadyState.Closed) return;
                 if (local.BufferedAmount > 1024 * 1024) { await Task.Delay(1); continue; }
                 try { local.Send(message); sent++; }
                 catch (InvalidStateException) { return; } // closed under us: the expected way out
