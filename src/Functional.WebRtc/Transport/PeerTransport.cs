@@ -177,13 +177,11 @@ public sealed partial class PeerConnection
     private void ApplyTransportParameters(PeerOutput.TransportParameters p)
     {
         if (_transportClosed || _ice is null) return;
-        var previous = _transport;
         _transport = p;
-        if (previous is null || previous.IceControlling != p.IceControlling) RunIce(new IceInput.SetRole(p.IceControlling));
         // After our own restart offer, the old answer's credentials belong to the previous generation: not re-applied
         // while the offer is pending (a peer that answers with the same credentials gets them back once stable).
         var stale = p.Remote == _remoteStale && _state.Signaling == SignalingState.HaveLocalOffer;
-        if (p.Remote != _remoteApplied && !stale) ApplyRemoteCredentials(p.Remote);
+        if (p.Remote != _remoteApplied && !stale) ApplyRemoteCredentials(p.Remote, p.IceControlling);
         if (p.Remote != _remoteApplied) { EnsureDtls(); return; }
         foreach (var line in p.RemoteCandidates) AddRemoteCandidate(line);
         if (p.RemoteEndOfCandidates) RunIce(new IceInput.RemoteEndOfCandidates());
@@ -192,14 +190,18 @@ public sealed partial class PeerConnection
 
     private IceCredentials? _remoteApplied, _remoteStale, _remoteCandidatesOf;
 
-    /// <summary>Gives the agent the peer's credentials; candidates already added for them (an answerer's restart) are replayed.</summary>
-    private void ApplyRemoteCredentials(IceCredentials remote)
+    /// <summary>
+    /// Gives the agent its role and the peer's credentials (roles change only with new credentials, i.e. an ICE restart);
+    /// candidates already added for them (an answerer's restart) are replayed.
+    /// </summary>
+    private void ApplyRemoteCredentials(IceCredentials remote, bool controlling)
     {
         var replay = remote == _remoteCandidatesOf || _remoteCandidatesOf is null ? _remoteCandidates.ToList() : [];
         _remoteCandidates.Clear();
         _remoteCandidatesOf = remote;
         _remoteApplied = remote;
         _remoteStale = null;
+        RunIce(new IceInput.SetRole(controlling));
         RunIce(new IceInput.SetRemoteCredentials(remote.Ufrag, remote.Pwd));
         foreach (var line in replay) AddRemoteCandidate(line);
     }

@@ -129,8 +129,10 @@ public class IceLoopbackTests
         await pair.WaitConnectedAsync();
     }
 
-    [Fact(Timeout = 20_000)]
-    public async Task IceRestartKeepsTheConnectionUpAndDataFlowing()
+    [Theory(Timeout = 20_000)]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task IceRestartKeepsTheConnectionUpAndDataFlowing(bool answererRestarts)
     {
         await using var pair = new LoopbackPair();
         var states = new ConcurrentQueue<PeerConnectionState>();
@@ -141,22 +143,25 @@ public class IceLoopbackTests
         var back = new Inbox(local);
         local.Send("before");
         Assert.Equal("before", back.Take().Text);
-        var oldOfferUfrag = Ufrag(pair.Offerer.LocalDescription!.Sdp);
-        var oldAnswerUfrag = Ufrag(pair.Answerer.LocalDescription!.Sdp);
+        // The side that restarts offers (and becomes the controlling agent, RFC 8445 6.1.1 / RFC 8839 4.4.1.1.1).
+        var (offerer, answerer) = answererRestarts ? (pair.Answerer, pair.Offerer) : (pair.Offerer, pair.Answerer);
+        var oldOfferUfrag = Ufrag(offerer.LocalDescription!.Sdp);
+        var oldAnswerUfrag = Ufrag(answerer.LocalDescription!.Sdp);
 
         // Renegotiate with an ICE restart (trickle: candidates of the new generation follow the descriptions).
-        pair.Offerer.OnIceCandidate += c => { if (c is not null) _ = pair.Answerer.AddIceCandidateAsync(c); };
-        pair.Answerer.OnIceCandidate += c => { if (c is not null) _ = pair.Offerer.AddIceCandidateAsync(c); };
-        var offer = await pair.Offerer.CreateOfferAsync(new OfferOptions(IceRestart: true));
+        offerer.OnIceCandidate += c => { if (c is not null) _ = answerer.AddIceCandidateAsync(c); };
+        answerer.OnIceCandidate += c => { if (c is not null) _ = offerer.AddIceCandidateAsync(c); };
+        var offer = await offerer.CreateOfferAsync(new OfferOptions(IceRestart: true));
         Assert.NotEqual(oldOfferUfrag, Ufrag(offer.Sdp));
-        await pair.Offerer.SetLocalDescriptionAsync(offer);
-        await pair.Answerer.SetRemoteDescriptionAsync(offer);
-        var answer = await pair.Answerer.CreateAnswerAsync();
-        await pair.Answerer.SetLocalDescriptionAsync(answer);
-        await pair.Offerer.SetRemoteDescriptionAsync(answer);
-        Assert.Equal(SignalingState.Stable, pair.Offerer.SignalingState);
+        await offerer.SetLocalDescriptionAsync(offer);
+        await answerer.SetRemoteDescriptionAsync(offer);
+        var answer = await answerer.CreateAnswerAsync();
         // RFC 8839 4.4.1.1.1 / JSEP 5.3.1: an answer to an ICE restart carries new credentials too.
         Assert.NotEqual(oldAnswerUfrag, Ufrag(answer.Sdp));
+        await answerer.SetLocalDescriptionAsync(answer);
+        await offerer.SetRemoteDescriptionAsync(answer);
+        Assert.Equal(SignalingState.Stable, offerer.SignalingState);
+        Assert.Equal(SignalingState.Stable, answerer.SignalingState);
 
         // Data keeps flowing during and after the restart, over 3 s (beyond the time the new checks need).
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(3);
@@ -174,15 +179,46 @@ public class IceLoopbackTests
         Assert.DoesNotContain(PeerConnectionState.Failed, states);
         Assert.DoesNotContain(PeerConnectionState.Closed, states);
         Assert.NotNull(pair.Offerer.SelectedCandidatePair);
-        // The new generation completes its checks: the agent runs with both new credentials.
-        var agent = IceAgentOf(pair.Offerer);
-        Assert.Equal(Ufrag(offer.Sdp), agent.LocalUfrag);
-        await LoopbackPair.WaitForAsync(() => IceAgentOf(pair.Offerer).RemoteUfrag == Ufrag(answer.Sdp) &&
-                                              IceAgentOf(pair.Answerer).RemoteUfrag == Ufrag(offer.Sdp) &&
-                                              IceAgentOf(pair.Answerer).LocalUfrag == Ufrag(answer.Sdp),
-            Limit, () => $"both agents on the new credentials (offerer remote {IceAgentOf(pair.Offerer).RemoteUfrag}, answerer local {IceAgentOf(pair.Answerer).LocalUfrag})");
-        await LoopbackPair.WaitForAsync(() => IceAgentOf(pair.Offerer).Pairs.Exists(p => p.Nominated && p.State == CandidatePairState.Succeeded),
+        // The new generation completes its checks: both agents run with both new credentials, the restarting side controls.
+        await LoopbackPair.WaitForAsync(() => IceAgentOf(offerer).LocalUfrag == Ufrag(offer.Sdp) &&
+                                              IceAgentOf(offerer).RemoteUfrag == Ufrag(answer.Sdp) &&
+                                              IceAgentOf(answerer).RemoteUfrag == Ufrag(offer.Sdp) &&
+                                              IceAgentOf(answerer).LocalUfrag == Ufrag(answer.Sdp),
+            Limit, () => $"both agents on the new credentials (offerer remote {IceAgentOf(offerer).RemoteUfrag}, answerer remote {IceAgentOf(answerer).RemoteUfrag})");
+        Assert.True(IceAgentOf(offerer).Controlling);
+        Assert.False(IceAgentOf(answerer).Controlling);
+        await LoopbackPair.WaitForAsync(() => IceAgentOf(offerer).Pairs.Exists(p => p.Nominated && p.State == CandidatePairState.Succeeded),
             Limit, "a nominated pair of the new generation");
+        // The descriptions list each candidate of the new generation once.
+        await LoopbackPair.WaitForAsync(() => offerer.IceGatheringState == IceGatheringState.Complete, Limit, "gathering complete again");
+        var candidates = offerer.LocalDescription!.Sdp.Split("\r\n").Where(l => l.StartsWith("a=candidate:")).ToList();
+        Assert.NotEmpty(candidates);
+        Assert.Equal(candidates.Count, candidates.Distinct().Count());
+        Assert.Contains($"a=ice-ufrag:{Ufrag(offer.Sdp)}", offerer.LocalDescription!.Sdp);
+    }
+
+    [Fact(Timeout = 20_000)]
+    public async Task ARenegotiationWithoutRestartKeepsTheCredentials()
+    {
+        await using var pair = new LoopbackPair();
+        var (local, remote) = await ConnectWithChannel(pair);
+        var offerUfrag = Ufrag(pair.Offerer.LocalDescription!.Sdp);
+        var answerUfrag = Ufrag(pair.Answerer.LocalDescription!.Sdp);
+        // The answerer offers this time (no restart): credentials and ICE roles stay as they were.
+        var offer = await pair.Answerer.CreateOfferAsync();
+        await pair.Answerer.SetLocalDescriptionAsync(offer);
+        await pair.Offerer.SetRemoteDescriptionAsync(offer);
+        var answer = await pair.Offerer.CreateAnswerAsync();
+        await pair.Offerer.SetLocalDescriptionAsync(answer);
+        await pair.Answerer.SetRemoteDescriptionAsync(answer);
+        Assert.Equal(answerUfrag, Ufrag(offer.Sdp));
+        Assert.Equal(offerUfrag, Ufrag(answer.Sdp));
+        Assert.True(IceAgentOf(pair.Offerer).Controlling);
+        Assert.False(IceAgentOf(pair.Answerer).Controlling);
+        var inbox = new Inbox(remote);
+        local.Send("unchanged");
+        Assert.Equal("unchanged", inbox.Take().Text);
+        Assert.Equal(PeerConnectionState.Connected, pair.Answerer.ConnectionState);
     }
 
     internal static async Task<(DataChannel Local, DataChannel Remote)> ConnectWithChannel(LoopbackPair pair, string label = "data")
