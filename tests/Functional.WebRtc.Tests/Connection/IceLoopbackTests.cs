@@ -87,6 +87,28 @@ public class IceLoopbackTests
     }
 
     [Fact(Timeout = 20_000)]
+    public async Task CandidatesTrickledBeforeTheAnswererSetsItsAnswerAreUsed()
+    {
+        await using var pair = new LoopbackPair();
+        var offererCandidates = new ConcurrentQueue<IceCandidateInit>();
+        pair.Offerer.OnIceCandidate += c => { if (c is not null) offererCandidates.Enqueue(c); };
+        pair.Offerer.CreateDataChannel("x");
+        var offer = await pair.Offerer.CreateOfferAsync();
+        await pair.Offerer.SetLocalDescriptionAsync(offer);
+        await pair.Offerer.GatheringComplete.WaitAsync(Limit);
+        await LoopbackPair.WaitForAsync(() => !offererCandidates.IsEmpty, Limit, "a candidate");
+        // The answerer learns the offerer's candidates only by trickle, after the offer and before its own answer;
+        // the offerer never learns the answerer's (it finds it as peer-reflexive when checked).
+        await pair.Answerer.SetRemoteDescriptionAsync(offer);
+        Assert.DoesNotContain("a=candidate", pair.Answerer.RemoteDescription!.Sdp);
+        foreach (var c in offererCandidates) await pair.Answerer.AddIceCandidateAsync(c);
+        var answer = await pair.Answerer.CreateAnswerAsync();
+        await pair.Answerer.SetLocalDescriptionAsync(answer);
+        await pair.Offerer.SetRemoteDescriptionAsync(answer);
+        await pair.WaitConnectedAsync();
+    }
+
+    [Fact(Timeout = 20_000)]
     public async Task AddIceCandidateBeforeARemoteDescriptionThrowsInvalidState()
     {
         await using var pair = new LoopbackPair();
