@@ -403,6 +403,8 @@ public sealed partial class PeerConnection
                 break;
             case DtlsStateWork s:
                 Step(new PeerInput.DtlsStateChanged(s.State));
+                // RFC 8261 6: SCTP runs over DTLS; once the peer closes DTLS (close_notify) or it fails, the data channels are closed.
+                if (s.State is DtlsTransportState.Closed or DtlsTransportState.Failed) CloseChannels();
                 break;
             case DtlsConnectedWork c when !_transportClosed:
                 OnDtlsConnected(c.Result);
@@ -532,12 +534,17 @@ public sealed partial class PeerConnection
         _timer.Change(delay < TimeSpan.Zero ? TimeSpan.Zero : delay, Timeout.InfiniteTimeSpan);
     }
 
+    private void CloseChannels()
+    {
+        foreach (var channel in _channelsByHandle.Values.ToList()) channel.Closed();
+        _channelsByHandle.Clear();
+    }
+
     private void CloseTransports()
     {
         if (_transportClosed) return;
         _transportClosed = true;
-        foreach (var channel in _channelsByHandle.Values.ToList()) channel.Closed();
-        _channelsByHandle.Clear();
+        CloseChannels();
         if (_channels.SctpEstablished)
         {
             var step = DataChannelMachine.Handle(_channels, new DataChannelInput.Shutdown(Now));

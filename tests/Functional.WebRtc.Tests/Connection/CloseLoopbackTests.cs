@@ -103,7 +103,9 @@ public class CloseLoopbackTests
     public async Task CloseIsIdempotentAndLaterCallsThrowInvalidState()
     {
         var pair = new LoopbackPair();
-        var (local, _) = await IceLoopbackTests.ConnectWithChannel(pair);
+        var (local, remote) = await IceLoopbackTests.ConnectWithChannel(pair);
+        var remoteClosed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        remote.OnClose += () => remoteClosed.TrySetResult();
         var pc = pair.Offerer;
         var states = new System.Collections.Concurrent.ConcurrentQueue<PeerConnectionState>();
         pc.OnConnectionStateChange += states.Enqueue;
@@ -125,7 +127,9 @@ public class CloseLoopbackTests
         Assert.Throws<InvalidStateException>(() => pc.AddTransceiverFromKind(MediaKind.Audio));
         Assert.Throws<InvalidStateException>(() => local.Send("after close"));
 
-        // The peer notices (its channel closes) and can be closed too.
+        // The peer notices (SCTP shuts down: its channel closes) and can be closed too.
+        await remoteClosed.Task.WaitAsync(Limit);
+        Assert.Equal(DataChannelReadyState.Closed, remote.ReadyState);
         await pair.Answerer.CloseAsync();
         await pair.Answerer.CloseAsync();
         Assert.Equal(PeerConnectionState.Closed, pair.Answerer.ConnectionState);
