@@ -424,8 +424,13 @@ public sealed partial class PeerConnection
                     c.Reply?.TrySetException(new InvalidStateException(new RtcError.InvalidState("the connection is closed")));
                     break;
                 }
-                if (c.Input is DataChannelInput.Send sent && _channelsByHandle.TryGetValue(sent.Handle, out var sender))
+                DataChannel? sender = null;
+                long totalBefore = 0;
+                if (c.Input is DataChannelInput.Send sent && _channelsByHandle.TryGetValue(sent.Handle, out sender))
+                {
+                    totalBefore = sender.BufferedAmount; // with this message, still counted as unsent
                     sender.Sent(sent.Data.Length);
+                }
                 var outputs = RunChannels(c.Input switch
                 {
                     DataChannelInput.Send s => s with { At = Now },
@@ -434,6 +439,12 @@ public sealed partial class PeerConnection
                     DataChannelInput.SetBufferedAmountLowThreshold th => th with { At = Now },
                     var other => other,
                 });
+                // W3C 6.2: bufferedAmount grew by the message at Send; a message SCTP puts on the wire at once still takes
+                // it from above the threshold to below, which the SCTP machine (that never saw it queued) cannot tell.
+                if (sender is not null && totalBefore > sender.BufferedAmountLowThreshold &&
+                    sender.BufferedAmount <= sender.BufferedAmountLowThreshold &&
+                    !outputs.Exists(o => o is DataChannelOutput.BufferedAmountLow b && b.Handle == sender.Handle))
+                    sender.BufferedAmountLow();
                 c.Reply?.TrySetResult(outputs);
                 break;
         }
@@ -494,7 +505,9 @@ public sealed partial class PeerConnection
                 if (_channelsByHandle.TryRemove(c.Handle, out var closed)) closed.Closed();
                 break;
             case DataChannelOutput.BufferedAmountLow b:
-                if (_channelsByHandle.TryGetValue(b.Handle, out var low)) low.BufferedAmountLow();
+                // Sends still on their way to this loop count too (W3C bufferedAmount): low only when all of it is.
+                if (_channelsByHandle.TryGetValue(b.Handle, out var low) && low.BufferedAmount <= low.BufferedAmountLowThreshold)
+                    low.BufferedAmountLow();
                 break;
             case DataChannelOutput.Error e:
                 if (e.Handle is { } h && _channelsByHandle.TryGetValue(h, out var failed)) failed.Failed(e.Reason);
