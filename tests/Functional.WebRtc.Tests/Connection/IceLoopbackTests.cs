@@ -217,6 +217,9 @@ public class IceLoopbackTests
         Assert.NotEmpty(candidates);
         Assert.Equal(candidates.Count, candidates.Distinct().Count());
         Assert.Contains($"a=ice-ufrag:{Ufrag(offer.Sdp)}", offerer.LocalDescription!.Sdp);
+        // Later offers from either side keep the new credentials (no second, unintended restart).
+        Assert.Equal(Ufrag(answer.Sdp), Ufrag((await answerer.CreateOfferAsync()).Sdp));
+        Assert.Equal(Ufrag(offer.Sdp), Ufrag((await offerer.CreateOfferAsync()).Sdp));
     }
 
     [Fact(Timeout = 20_000)]
