@@ -56,6 +56,26 @@ public class DataChannelLoopbackTests
     }
 
     [Fact(Timeout = 20_000)]
+    public async Task EmptyMessagesArriveEmptyWithTheirKind()
+    {
+        await using var pair = new LoopbackPair();
+        var (local, remote) = await IceLoopbackTests.ConnectWithChannel(pair);
+        var inbox = new Inbox(remote);
+        local.Send(Array.Empty<byte>());
+        local.Send("");
+        local.Send(ReadOnlySpan<byte>.Empty);
+        local.Send("after");
+        var binary = inbox.Take();
+        Assert.False(binary.IsString);
+        Assert.Empty(binary.Data);
+        var text = inbox.Take();
+        Assert.True(text.IsString);
+        Assert.Equal("", text.Text);
+        Assert.Empty(inbox.Take().Data);
+        Assert.Equal("after", inbox.Take().Text);
+    }
+
+    [Fact(Timeout = 20_000)]
     public async Task NegotiatedChannelsTalkWithoutDcep()
     {
         await using var pair = new LoopbackPair();
