@@ -137,6 +137,24 @@ public class CloseLoopbackTests
     }
 
     [Fact(Timeout = 20_000)]
+    public async Task CloseFromInsideAnEventHandlerDoesNotDeadlock()
+    {
+        var pair = new LoopbackPair();
+        var (local, remote) = await IceLoopbackTests.ConnectWithChannel(pair);
+        var closed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        remote.OnMessage += _ =>
+        {
+            pair.Answerer.Close(); // on the answerer's own callback queue
+            closed.TrySetResult();
+        };
+        local.Send("close now");
+        await closed.Task.WaitAsync(Limit);
+        Assert.Equal(PeerConnectionState.Closed, pair.Answerer.ConnectionState);
+        await pair.Offerer.CloseAsync().WaitAsync(Limit);
+        await LoopbackPair.WaitForAsync(() => DtlsEndpoint.LiveThreads == 0, Limit, "DTLS threads to end");
+    }
+
+    [Fact(Timeout = 20_000)]
     public async Task ClosingAConnectionThatNeverNegotiatedIsClean()
     {
         var socketsBefore = Sockets();
