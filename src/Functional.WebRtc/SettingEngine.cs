@@ -31,6 +31,11 @@ public sealed record SettingEngine
     public bool IceLite { get; init; }
     /// <summary>ICE timers (pacing, retransmission, nomination delay, consent, disconnected/failed timeouts).</summary>
     public Core.Ice.IceTiming IceTiming { get; init; } = Core.Ice.IceTiming.Default;
+    /// <summary>
+    /// Keep a server-reflexive candidate equal to its host candidate (RFC 8445 5.1.3 says to drop it as redundant). Off by
+    /// default; tests on loopback turn it on to see the srflx candidate a STUN server on 127.0.0.1 gives.
+    /// </summary>
+    public bool KeepRedundantServerReflexive { get; init; }
     /// <summary>DTLS settings (handshake timeout, SRTP profiles, retransmission).</summary>
     public DtlsOptions DtlsOptions { get; init; } = DtlsOptions.Default;
     /// <summary>

@@ -111,12 +111,21 @@ public static class PeerMachine
             Right: offer =>
             {
                 var setup = AnswerSetup(s.Config, offer);
-                var answer = Jsep.CreateAnswer(Local(s, s.LocalIce, setup), offer, s.Transceivers, s.SessionId, s.SessionVersion + 1);
+                var (ice, entropy) = OfferRestartsIce(s, offer) ? NewIceCredentials(s.Entropy) : (s.LocalIce, s.Entropy);
+                var answer = Jsep.CreateAnswer(Local(s, ice, setup), offer, s.Transceivers, s.SessionId, s.SessionVersion + 1);
                 var sdp = answer.ToString();
-                var next = s with { LastAnswer = sdp, SessionVersion = s.SessionVersion + 1 };
+                var next = s with { LastAnswer = sdp, SessionVersion = s.SessionVersion + 1, Entropy = entropy };
                 return Step<PeerState, Output>.Of(next, new Output.Completed(SessionDescription.Answer(sdp)));
             });
     }
+
+    /// <summary>
+    /// RFC 8839 4.4.1.1.1 / JSEP 5.3.1: a remote offer whose ice-ufrag or ice-pwd differs from the current remote
+    /// description's restarts ICE, and the answer then carries new credentials too.
+    /// </summary>
+    private static bool OfferRestartsIce(PeerState s, SdpDescription offer) =>
+        s.CurrentRemote.Bind(d => d.TryUnmarshal().ToOption()).Bind(IceOf) is var current && current.IsSome &&
+        IceOf(offer).Exists(now => current.Exists(old => old != now));
 
     /// <summary>RFC 5763 5 / RFC 8842: the answerer picks active unless the offer is active or it is configured passive.</summary>
     private static string AnswerSetup(PeerConfig config, SdpDescription offer)
@@ -172,7 +181,9 @@ public static class PeerMachine
             {
                 SdpType.Offer => s with { PendingLocal = desc, LocalIce = IceOf(sdp).IfNone(s.LocalIce), RestartIce = None },
                 SdpType.Pranswer => s with { PendingLocal = desc },
-                _ => s with { CurrentLocal = desc, CurrentRemote = s.PendingRemote || s.CurrentRemote, PendingLocal = None, PendingRemote = None },
+                // The credentials of our answer are ours from now on (new ones after an ICE restart).
+                _ => s with { CurrentLocal = desc, CurrentRemote = s.PendingRemote || s.CurrentRemote, PendingLocal = None, PendingRemote = None,
+                              LocalIce = IceOf(sdp).IfNone(s.LocalIce) },
             }
             : desc.Type switch
             {

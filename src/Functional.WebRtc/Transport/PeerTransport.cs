@@ -140,7 +140,7 @@ public sealed partial class PeerConnection
             Policy = _configuration.IceTransportPolicy,
             Lite = Settings.IceLite,
             Timing = Settings.IceTiming,
-            Filter = new IceCandidateFilter(IncludeLoopback: true),
+            Filter = new IceCandidateFilter(IncludeLoopback: true, KeepRedundantServerReflexive: Settings.KeepRedundantServerReflexive),
         };
     }
 
@@ -151,7 +151,12 @@ public sealed partial class PeerConnection
         {
             if (local != _iceLocal)
             {
+                // ICE restart (RFC 8445 9): the agent drops the remote credentials and candidates. As the offerer we
+                // wait for the answer's new credentials; as the answerer the remote offer's are re-applied at once.
                 _iceLocal = local;
+                _localCandidates = [];
+                _remoteStale = controlling ? _remoteApplied : null;
+                _remoteApplied = null;
                 RunIce(new IceInput.Restart(local.Ufrag, local.Pwd));
             }
             return;
@@ -179,17 +184,33 @@ public sealed partial class PeerConnection
     private void ApplyTransportParameters(PeerOutput.TransportParameters p)
     {
         if (_transportClosed || _ice is null) return;
-        var previous = _transport;
         _transport = p;
-        if (previous is null || previous.Remote != p.Remote)
-        {
-            if (previous is not null) _remoteCandidates.Clear();
-            RunIce(new IceInput.SetRole(p.IceControlling));
-            RunIce(new IceInput.SetRemoteCredentials(p.Remote.Ufrag, p.Remote.Pwd));
-        }
+        // After our own restart offer, the old answer's credentials belong to the previous generation: not re-applied
+        // while the offer is pending (a peer that answers with the same credentials gets them back once stable).
+        var stale = p.Remote == _remoteStale && _state.Signaling == SignalingState.HaveLocalOffer;
+        if (p.Remote != _remoteApplied && !stale) ApplyRemoteCredentials(p.Remote, p.IceControlling);
+        if (p.Remote != _remoteApplied) { EnsureDtls(); return; }
         foreach (var line in p.RemoteCandidates) AddRemoteCandidate(line);
         if (p.RemoteEndOfCandidates) RunIce(new IceInput.RemoteEndOfCandidates());
         EnsureDtls();
+    }
+
+    private IceCredentials? _remoteApplied, _remoteStale, _remoteCandidatesOf;
+
+    /// <summary>
+    /// Gives the agent its role and the peer's credentials (roles change only with new credentials, i.e. an ICE restart);
+    /// candidates already added for them (an answerer's restart) are replayed.
+    /// </summary>
+    private void ApplyRemoteCredentials(IceCredentials remote, bool controlling)
+    {
+        var replay = remote == _remoteCandidatesOf || _remoteCandidatesOf is null ? _remoteCandidates.ToList() : [];
+        _remoteCandidates.Clear();
+        _remoteCandidatesOf = remote;
+        _remoteApplied = remote;
+        _remoteStale = null;
+        RunIce(new IceInput.SetRole(controlling));
+        RunIce(new IceInput.SetRemoteCredentials(remote.Ufrag, remote.Pwd));
+        foreach (var line in replay) AddRemoteCandidate(line);
     }
 
     private void AddRemoteCandidate(string line)
@@ -421,6 +442,8 @@ public sealed partial class PeerConnection
                 break;
             case DtlsStateWork s:
                 Step(new PeerInput.DtlsStateChanged(s.State));
+                // RFC 8261 6: SCTP runs over DTLS; once the peer closes DTLS (close_notify) or it fails, the data channels are closed.
+                if (s.State is DtlsTransportState.Closed or DtlsTransportState.Failed) CloseChannels();
                 break;
             case DtlsConnectedWork c when !_transportClosed:
                 OnDtlsConnected(c.Result);
@@ -440,8 +463,13 @@ public sealed partial class PeerConnection
                     c.Reply?.TrySetException(new InvalidStateException(new RtcError.InvalidState("the connection is closed")));
                     break;
                 }
-                if (c.Input is DataChannelInput.Send sent && _channelsByHandle.TryGetValue(sent.Handle, out var sender))
+                DataChannel? sender = null;
+                long totalBefore = 0;
+                if (c.Input is DataChannelInput.Send sent && _channelsByHandle.TryGetValue(sent.Handle, out sender))
+                {
+                    totalBefore = sender.BufferedAmount; // with this message, still counted as unsent
                     sender.Sent(sent.Data.Length);
+                }
                 var outputs = RunChannels(c.Input switch
                 {
                     DataChannelInput.Send s => s with { At = Now },
@@ -451,6 +479,12 @@ public sealed partial class PeerConnection
                     DataChannelInput.ConsumerReady cr => cr with { At = Now },
                     var other => other,
                 });
+                // W3C 6.2: bufferedAmount grew by the message at Send; a message SCTP puts on the wire at once still takes
+                // it from above the threshold to below, which the SCTP machine (that never saw it queued) cannot tell.
+                if (sender is not null && totalBefore > sender.BufferedAmountLowThreshold &&
+                    sender.BufferedAmount <= sender.BufferedAmountLowThreshold &&
+                    !outputs.Exists(o => o is DataChannelOutput.BufferedAmountLow b && b.Handle == sender.Handle))
+                    sender.BufferedAmountLow();
                 c.Reply?.TrySetResult(outputs);
                 break;
         }
@@ -511,7 +545,9 @@ public sealed partial class PeerConnection
                 if (_channelsByHandle.TryRemove(c.Handle, out var closed)) closed.Closed();
                 break;
             case DataChannelOutput.BufferedAmountLow b:
-                if (_channelsByHandle.TryGetValue(b.Handle, out var low)) low.BufferedAmountLow();
+                // Sends still on their way to this loop count too (W3C bufferedAmount): low only when all of it is.
+                if (_channelsByHandle.TryGetValue(b.Handle, out var low) && low.BufferedAmount <= low.BufferedAmountLowThreshold)
+                    low.BufferedAmountLow();
                 break;
             case DataChannelOutput.Error e:
                 if (e.Handle is { } h && _channelsByHandle.TryGetValue(h, out var failed)) failed.Failed(e.Reason);
@@ -551,13 +587,18 @@ public sealed partial class PeerConnection
         _timer.Change(delay < TimeSpan.Zero ? TimeSpan.Zero : delay, Timeout.InfiniteTimeSpan);
     }
 
+    private void CloseChannels()
+    {
+        foreach (var channel in _channelsByHandle.Values.ToList()) channel.Closed();
+        _channelsByHandle.Clear();
+    }
+
     private void CloseTransports()
     {
         if (_transportClosed) return;
         _transportClosed = true;
         CloseMedia();
-        foreach (var channel in _channelsByHandle.Values.ToList()) channel.Closed();
-        _channelsByHandle.Clear();
+        CloseChannels();
         if (_channels.SctpEstablished)
         {
             var step = DataChannelMachine.Handle(_channels, new DataChannelInput.Shutdown(Now));

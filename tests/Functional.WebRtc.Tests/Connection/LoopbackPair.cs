@@ -45,6 +45,65 @@ public sealed class LoopbackPair : IAsyncDisposable
         await to.AddIceCandidateAsync(candidate);
     }
 
+    /// <summary>Waits until both sides report Connected (fails fast when either side reports Failed).</summary>
+    public Task WaitConnectedAsync(TimeSpan? timeout = null) =>
+        WaitForAsync(() =>
+            {
+                if (Offerer.ConnectionState == PeerConnectionState.Failed || Answerer.ConnectionState == PeerConnectionState.Failed)
+                    throw new InvalidOperationException($"connection failed: {Offerer.ConnectionState}/{Answerer.ConnectionState}");
+                return Offerer.ConnectionState == PeerConnectionState.Connected && Answerer.ConnectionState == PeerConnectionState.Connected;
+            },
+            timeout ?? TimeSpan.FromSeconds(10), () => $"connected (offerer {Offerer.ConnectionState}, answerer {Answerer.ConnectionState})");
+
+    /// <summary>Vanilla negotiation, then waits for Connected.</summary>
+    public async Task ConnectAsync(TimeSpan? timeout = null)
+    {
+        await NegotiateAsync(timeout);
+        await WaitConnectedAsync(timeout);
+    }
+
+    private readonly ConcurrentDictionary<(bool Offerer, string Label), TaskCompletionSource<DataChannel>> _incoming = new();
+    private bool _watching;
+
+    /// <summary>The channel the peer of <paramref name="side"/> opened with this label (OnDataChannel on <paramref name="side"/>).</summary>
+    public Task<DataChannel> IncomingAsync(PeerConnection side, string label)
+    {
+        WatchIncoming();
+        return Incoming(side == Offerer, label).Task.WaitAsync(TimeSpan.FromSeconds(10));
+    }
+
+    private TaskCompletionSource<DataChannel> Incoming(bool offerer, string label) =>
+        _incoming.GetOrAdd((offerer, label), _ => new TaskCompletionSource<DataChannel>(TaskCreationOptions.RunContinuationsAsynchronously));
+
+    /// <summary>Starts recording OnDataChannel on both sides (call before negotiating when channels are created early).</summary>
+    public void WatchIncoming()
+    {
+        lock (_incoming)
+        {
+            if (_watching) return;
+            _watching = true;
+        }
+        Offerer.OnDataChannel += c => Incoming(true, c.Label).TrySetResult(c);
+        Answerer.OnDataChannel += c => Incoming(false, c.Label).TrySetResult(c);
+    }
+
+    /// <summary>Creates a channel on <paramref name="from"/> and returns it with the peer's end, both open.</summary>
+    public async Task<(DataChannel Local, DataChannel Remote)> OpenChannelAsync(string label, PeerConnection? from = null, DataChannelInit? init = null)
+    {
+        from ??= Offerer;
+        WatchIncoming();
+        var local = from.CreateDataChannel(label, init);
+        var remote = await IncomingAsync(from == Offerer ? Answerer : Offerer, label);
+        await WaitForAsync(() => local.ReadyState == Core.DataChannels.DataChannelReadyState.Open &&
+                                 remote.ReadyState == Core.DataChannels.DataChannelReadyState.Open,
+            TimeSpan.FromSeconds(10), $"{label} open on both sides");
+        return (local, remote);
+    }
+
+    /// <summary>Makes a channel send every message back as it came (text as text, binary as binary).</summary>
+    public static void Echo(DataChannel channel) =>
+        channel.OnMessage += m => { if (m.IsString) channel.Send(m.Text); else channel.Send(m.Data); };
+
     public static Task WaitForAsync(Func<bool> condition, TimeSpan timeout, string what) => WaitForAsync(condition, timeout, () => what);
 
     public static async Task WaitForAsync(Func<bool> condition, TimeSpan timeout, Func<string> what)
