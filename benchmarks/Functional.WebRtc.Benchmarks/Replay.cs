@@ -4,6 +4,7 @@ using Functional.WebRtc.Core.Dtls;
 using Functional.WebRtc.Core.EventLog;
 using Functional.WebRtc.Core.Ice;
 using Functional.WebRtc.Core.PeerConnection;
+using Functional.WebRtc.Core.Signaling;
 
 namespace Functional.WebRtc.Benchmarks;
 
@@ -87,7 +88,62 @@ public static class Replay
             var us = v.Ticks / (double)Stopwatch.Frequency / v.Count * 1e6;
             Console.WriteLine($"{kind,-34} {v.Count / runs,9:F0} {us,10:F2} {1e6 / us,12:N0} {v.Bytes / (double)v.Count / 1024,10:F1} {100.0 * v.Ticks / handleTicks,16:F1}%");
         }
+        Breakdown();
         return 0;
+    }
+
+    /// <summary>Where the time of the expensive inputs goes: the pieces CreateAnswer/CreateOffer/SetRemote and every input run.</summary>
+    private static void Breakdown()
+    {
+        var config = PeerConfig.Default(Fingerprint);
+        var a = new Side(config, 0xA11CE);
+        var b = new Side(config, 0xB0B);
+        a.Do(new PeerInput.AddTransceiver(MediaKind.Audio, Direction.SendRecv));
+        a.Do(new PeerInput.AddTrack("video-1", "stream-1", MediaKind.Video));
+        a.Do(new PeerInput.CreateDataChannel("chat"));
+        var offerState = a.State;
+        var offer = a.Describe(new PeerInput.CreateOffer());
+        a.Do(new PeerInput.SetLocalDescription(offer));
+        b.Do(new PeerInput.SetRemoteDescription(offer));
+        var answerState = b.State;
+        var answer = b.Describe(new PeerInput.CreateAnswer());
+        b.Do(new PeerInput.SetLocalDescription(answer));
+        a.Do(new PeerInput.SetRemoteDescription(answer));
+        var stable = a.State;
+        var parsedOffer = Core.Sdp.SdpParser.Parse(offer.Sdp).IfLeft(e => throw new InvalidOperationException(e.ToString()));
+        var local = new LocalParameters(answerState.LocalIce, config.Fingerprints, "active", config);
+        var answerModel = Jsep.CreateAnswer(local, parsedOffer, answerState.Transceivers, answerState.SessionId, 2);
+        Console.WriteLine($"breakdown (offer {offer.Sdp.Length} chars, answer {answer.Sdp.Length} chars; us per call, KiB allocated):");
+        Time("SdpParser.Parse(our offer)", () => Core.Sdp.SdpParser.Parse(offer.Sdp));
+        Time("Jsep.CreateAnswer (model only)", () => Jsep.CreateAnswer(local, parsedOffer, answerState.Transceivers, answerState.SessionId, 2));
+        var sections = parsedOffer.Media.Filter(m => !Jsep.IsData(m)).ToArray();
+        var kinds = sections.Select(m => m.Media.ToString() == "audio" ? MediaKind.Audio : MediaKind.Video).ToArray();
+        Time("  of which Jsep.Codecs(offered sections)", () => { var n = 0; for (var i = 0; i < sections.Length; i++) n += Jsep.Codecs(sections[i], kinds[i]).Count; return n; });
+        var offered = sections.Select((m, i) => Jsep.Codecs(m, kinds[i]).Where(c => !c.IsRtx).ToArray()).ToArray();
+        Time("  of which MediaEngine.Match(each codec)", () =>
+        {
+            var n = 0;
+            for (var i = 0; i < offered.Length; i++)
+                foreach (var c in offered[i]) n += config.Media.Match(kinds[i], c.Name, c.ClockRate, c.Channels, c.Fmtp).IsSome ? 1 : 0;
+            return n;
+        });
+        Time("answer model .ToString() (SDP text)", () => answerModel.ToString());
+        Time("PeerMachine.Handle(CreateAnswer)", () => PeerMachine.Handle(answerState, new PeerInput.CreateAnswer()));
+        Time("PeerMachine.Handle(CreateOffer)", () => PeerMachine.Handle(offerState, new PeerInput.CreateOffer()));
+        Time("PeerMachine.IsNegotiationNeeded(stable)", () => PeerMachine.IsNegotiationNeeded(stable));
+        Time("Handle(IceStateChanged) on stable", () => PeerMachine.Handle(stable, new PeerInput.IceStateChanged(IceConnectionState.Checking)));
+        Time("PeerInput.FromJson(set-remote offer)", () => PeerInput.FromJson(new PeerInput.SetRemoteDescription(offer).ToJson()));
+    }
+
+    private static void Time(string name, Func<object> f)
+    {
+        for (var i = 0; i < 200; i++) f();
+        var n = 0L;
+        var b0 = GC.GetAllocatedBytesForCurrentThread();
+        var clock = Stopwatch.StartNew();
+        while (clock.ElapsedMilliseconds < 500) { f(); n++; }
+        var us = clock.Elapsed.TotalMilliseconds * 1000 / n;
+        Console.WriteLine($"  {name,-42} {us,10:F2} us {(GC.GetAllocatedBytesForCurrentThread() - b0) / (double)n / 1024,8:F1} KiB");
     }
 
     private static readonly System.Text.Json.JsonSerializerOptions HeaderJson =
@@ -177,6 +233,7 @@ public static class Replay
         public EventLogHeader Header { get; } = EventLogHeader.Of(config, seed);
         public List<PeerInput> Inputs { get; } = [];
         private PeerState _state = PeerMachine.Create(config, seed);
+        public PeerState State => _state;
 
         public Step<PeerState, PeerOutput> Do(PeerInput input)
         {
