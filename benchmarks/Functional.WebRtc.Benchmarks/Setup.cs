@@ -84,8 +84,9 @@ public static class Setup
             ch.OnOpen += () => { Interlocked.CompareExchange(ref openB, Stopwatch.GetTimestamp(), 0); CheckOpen(); };
             if (ch.ReadyState == DataChannelReadyState.Open) { Interlocked.CompareExchange(ref openB, Stopwatch.GetTimestamp(), 0); CheckOpen(); }
         };
-        a.OnIceCandidate += c => { if (c is not null) _ = Add(b, c); };
-        b.OnIceCandidate += c => { if (c is not null) _ = Add(a, c); };
+        // A null candidate is the end of gathering: signal end-of-candidates (an empty candidate), as a browser does.
+        a.OnIceCandidate += c => _ = Add(b, c ?? new IceCandidateInit(""));
+        b.OnIceCandidate += c => _ = Add(a, c ?? new IceCandidateInit(""));
 
         var t0 = Stopwatch.GetTimestamp();
         var channel = a.CreateDataChannel("setup");
@@ -96,8 +97,33 @@ public static class Setup
         await b.SetLocalDescriptionAsync(await b.CreateAnswerAsync());
         await a.SetRemoteDescriptionAsync(b.LocalDescription!);
         var signaled = Stopwatch.GetTimestamp();
+        if (Environment.GetEnvironmentVariable("SETUP_TRACE") is { Length: > 0 })
+        {
+            var field = typeof(PeerConnection).GetField("_ice", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!;
+            var last = new[] { "", "" };
+            for (var k = 0; k < 400 && !bothOpen.Task.IsCompleted; k++)
+            {
+                for (var side = 0; side < 2; side++)
+                {
+                    if (field.GetValue(side == 0 ? a : b) is not IceAgent agent) continue;
+                    var text = string.Join("; ", agent.Pairs.Map(p => $"{p.Id}:{p.Remote.Type}->{p.RemoteEndPoint.Port} {p.State} v={p.Valid} n={p.Nominated}")) +
+                               $" | state {agent.State} firstValid {agent.FirstValidAt} nominating {agent.NominatingPairId}";
+                    if (text != last[side]) Console.WriteLine($"  {(Stopwatch.GetTimestamp() - t0) * 1000.0 / Stopwatch.Frequency,7:F1} ms {(side == 0 ? "offerer " : "answerer")} {text}");
+                    last[side] = text;
+                }
+                await Task.Delay(1);
+            }
+        }
         if (channel.ReadyState == DataChannelReadyState.Open) { Interlocked.CompareExchange(ref openA, Stopwatch.GetTimestamp(), 0); CheckOpen(); }
         await bothOpen.Task.WaitAsync(TimeSpan.FromSeconds(20));
+        if (Environment.GetEnvironmentVariable("SETUP_DEBUG") is { Length: > 0 })
+            foreach (var (name, pc) in new[] { ("offerer", a), ("answerer", b) })
+            {
+                var agent = typeof(PeerConnection).GetField("_ice", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)?.GetValue(pc) as IceAgent;
+                if (agent is null) continue;
+                Console.WriteLine($"  {name} pairs:");
+                foreach (var p in agent.Pairs) Console.WriteLine($"    {p.Id} local {p.LocalId} -> {p.Remote.Type} {p.RemoteEndPoint} prio {p.Priority} {p.State} valid {p.Valid} nominated {p.Nominated}");
+            }
         double Ms(long t) => (t - t0) * 1000.0 / Stopwatch.Frequency;
         return new Milestones(Ms(signaled), Math.Max(Ms(iceA), Ms(iceB)), Math.Max(Ms(connA), Ms(connB)), Math.Max(Ms(openA), Ms(openB)),
             Ms(connA) - Ms(iceA), Ms(connB) - Ms(iceB));
