@@ -23,6 +23,18 @@ public static class Idle
         await Task.Delay(500);
         var (heap0, ws0, threads0) = Sample(process);
 
+        // Split: what a pair costs before it connects (certificate, machines, loop, callback queue), no sockets yet.
+        {
+            var idle = new List<PeerConnection>();
+            for (var i = 0; i < 2 * pairs; i++) idle.Add(new PeerConnection());
+            var (heapU, wsU, threadsU) = Sample(process);
+            Console.WriteLine($"unconnected: GC heap per pair {(heapU - heap0) / 1024.0 / pairs:F1} KiB, working set per pair {(wsU - ws0) / 1024.0 / pairs:F1} KiB, " +
+                              $"threads per pair {(threadsU - threads0) / (double)pairs:F2}");
+            foreach (var pc in idle) await pc.DisposeAsync();
+            await Task.Delay(500);
+            (heap0, ws0, threads0) = Sample(process);
+        }
+
         var open = new List<Pair>();
         var setup = Stopwatch.StartNew();
         try
