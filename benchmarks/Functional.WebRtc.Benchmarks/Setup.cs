@@ -1,0 +1,138 @@
+using System.Diagnostics;
+using Functional.WebRtc.Core.Ice;
+using DataChannelReadyState = Functional.WebRtc.Core.DataChannels.DataChannelReadyState;
+
+namespace Functional.WebRtc.Benchmarks;
+
+/// <summary>
+/// Connection setup time of an in-process pair on 127.0.0.1 (trickle ICE, one data channel), warm: from CreateOffer to
+/// the channel open on both sides, with the milestones between (ICE connected, DTLS/connection connected) so the time
+/// can be split into signaling, ICE (checks paced by Ta, nomination delay), DTLS handshake and SCTP/DCEP.
+/// Run: dotnet run -c Release --project benchmarks/Functional.WebRtc.Benchmarks -- setup [runs] [Ta ms] [nomination delay ms]
+/// The ICE timing is passed through a SettingEngine property named IceTiming (of type IceTiming) when it exists.
+/// </summary>
+public static class Setup
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var runs = args.Length > 1 ? int.Parse(args[1]) : 20;
+        var timing = IceTiming.Default;
+        if (args.Length > 2) timing = timing with { Ta = TimeSpan.FromMilliseconds(double.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture)) };
+        if (args.Length > 3) timing = timing with { NominationDelay = TimeSpan.FromMilliseconds(double.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture)) };
+        var settings = WithIceTiming(new SettingEngine(), timing, out var applied);
+        Console.WriteLine($"setup: {runs} warm runs, Ta {timing.Ta.TotalMilliseconds} ms, nomination delay {timing.NominationDelay.TotalMilliseconds} ms" +
+                          (applied ? "" : timing == IceTiming.Default ? " (defaults)" : " (NOT APPLIED: SettingEngine has no IceTiming property)"));
+
+        for (var i = 0; i < 3; i++) await OnceAsync(settings); // warm-up: JIT, thread pool, BouncyCastle
+        var samples = new List<Milestones>();
+        for (var i = 0; i < runs; i++) samples.Add(await OnceAsync(settings));
+
+        Console.WriteLine($"{"milestone (ms since CreateOffer)",-40} {"median",8} {"p90",8} {"min",8} {"max",8}");
+        Row("signaling done (answer set on offerer)", samples.Select(s => s.Signaled));
+        Row("ICE connected (both sides)", samples.Select(s => s.IceConnected));
+        Row("connection connected (both: DTLS done)", samples.Select(s => s.Connected));
+        Row("data channel open on both sides", samples.Select(s => s.Open));
+        Console.WriteLine($"{"phase (ms)",-40} {"median",8} {"p90",8} {"min",8} {"max",8}");
+        Row("ICE: signaled -> ICE connected", samples.Select(s => s.IceConnected - s.Signaled));
+        Row("DTLS: ICE connected -> connected", samples.Select(s => s.Connected - s.IceConnected));
+        Row("DTLS per side: own ICE -> own connected", samples.SelectMany(s => new[] { s.DtlsA, s.DtlsB }));
+        Row("SCTP+DCEP: connected -> both open", samples.Select(s => s.Open - s.Connected));
+        return 0;
+    }
+
+    /// <summary>Sets SettingEngine.IceTiming if the integrator has added it (init-only properties can be set by reflection).</summary>
+    public static SettingEngine WithIceTiming(SettingEngine settings, IceTiming timing, out bool applied)
+    {
+        var property = typeof(SettingEngine).GetProperty("IceTiming");
+        applied = property is not null && property.PropertyType == typeof(IceTiming);
+        if (!applied) return settings;
+        var copy = settings with { };
+        property!.SetValue(copy, timing);
+        return copy;
+    }
+
+    private static void Row(string name, IEnumerable<double> values)
+    {
+        var v = values.OrderBy(x => x).ToArray();
+        Console.WriteLine($"{name,-40} {Percentile(v, 0.5),8:F2} {Percentile(v, 0.9),8:F2} {v[0],8:F2} {v[^1],8:F2}");
+    }
+
+    public static double Percentile(double[] sorted, double p)
+    {
+        var rank = p * (sorted.Length - 1);
+        var lo = (int)Math.Floor(rank);
+        var hi = Math.Min(lo + 1, sorted.Length - 1);
+        return sorted[lo] + (sorted[hi] - sorted[lo]) * (rank - lo);
+    }
+
+    public sealed record Milestones(double Signaled, double IceConnected, double Connected, double Open, double DtlsA, double DtlsB);
+
+    /// <summary>One connection; certificates are made before the clock starts (as a warm application would have them).</summary>
+    public static async Task<Milestones> OnceAsync(SettingEngine settings)
+    {
+        await using var a = new PeerConnection(null, settings);
+        await using var b = new PeerConnection(null, settings);
+        long iceA = 0, iceB = 0, connA = 0, connB = 0, openA = 0, openB = 0;
+        var bothOpen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        void CheckOpen() { if (Interlocked.Read(ref openA) != 0 && Interlocked.Read(ref openB) != 0) bothOpen.TrySetResult(); }
+        a.OnIceConnectionStateChange += s => { if (s == IceConnectionState.Connected) Interlocked.CompareExchange(ref iceA, Stopwatch.GetTimestamp(), 0); };
+        b.OnIceConnectionStateChange += s => { if (s == IceConnectionState.Connected) Interlocked.CompareExchange(ref iceB, Stopwatch.GetTimestamp(), 0); };
+        a.OnConnectionStateChange += s => { if (s == PeerConnectionState.Connected) Interlocked.CompareExchange(ref connA, Stopwatch.GetTimestamp(), 0); };
+        b.OnConnectionStateChange += s => { if (s == PeerConnectionState.Connected) Interlocked.CompareExchange(ref connB, Stopwatch.GetTimestamp(), 0); };
+        b.OnDataChannel += ch =>
+        {
+            ch.OnOpen += () => { Interlocked.CompareExchange(ref openB, Stopwatch.GetTimestamp(), 0); CheckOpen(); };
+            if (ch.ReadyState == DataChannelReadyState.Open) { Interlocked.CompareExchange(ref openB, Stopwatch.GetTimestamp(), 0); CheckOpen(); }
+        };
+        // A null candidate is the end of gathering: signal end-of-candidates (an empty candidate), as a browser does.
+        a.OnIceCandidate += c => _ = Add(b, c ?? new IceCandidateInit(""));
+        b.OnIceCandidate += c => _ = Add(a, c ?? new IceCandidateInit(""));
+
+        var t0 = Stopwatch.GetTimestamp();
+        var channel = a.CreateDataChannel("setup");
+        channel.OnOpen += () => { Interlocked.CompareExchange(ref openA, Stopwatch.GetTimestamp(), 0); CheckOpen(); };
+        var offer = await a.CreateOfferAsync();
+        await a.SetLocalDescriptionAsync(offer);
+        await b.SetRemoteDescriptionAsync(offer);
+        await b.SetLocalDescriptionAsync(await b.CreateAnswerAsync());
+        await a.SetRemoteDescriptionAsync(b.LocalDescription!);
+        var signaled = Stopwatch.GetTimestamp();
+        if (Environment.GetEnvironmentVariable("SETUP_TRACE") is { Length: > 0 })
+        {
+            var field = typeof(PeerConnection).GetField("_ice", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!;
+            var last = new[] { "", "" };
+            for (var k = 0; k < 400 && !bothOpen.Task.IsCompleted; k++)
+            {
+                for (var side = 0; side < 2; side++)
+                {
+                    if (field.GetValue(side == 0 ? a : b) is not IceAgent agent) continue;
+                    var text = string.Join("; ", agent.Pairs.Map(p => $"{p.Id}:{p.Remote.Type}->{p.RemoteEndPoint.Port} {p.State} v={p.Valid} n={p.Nominated}")) +
+                               $" | state {agent.State} firstValid {agent.FirstValidAt} nominating {agent.NominatingPairId}";
+                    if (text != last[side]) Console.WriteLine($"  {(Stopwatch.GetTimestamp() - t0) * 1000.0 / Stopwatch.Frequency,7:F1} ms {(side == 0 ? "offerer " : "answerer")} {text}");
+                    last[side] = text;
+                }
+                await Task.Delay(1);
+            }
+        }
+        if (channel.ReadyState == DataChannelReadyState.Open) { Interlocked.CompareExchange(ref openA, Stopwatch.GetTimestamp(), 0); CheckOpen(); }
+        await bothOpen.Task.WaitAsync(TimeSpan.FromSeconds(20));
+        if (Environment.GetEnvironmentVariable("SETUP_DEBUG") is { Length: > 0 })
+            foreach (var (name, pc) in new[] { ("offerer", a), ("answerer", b) })
+            {
+                var agent = typeof(PeerConnection).GetField("_ice", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)?.GetValue(pc) as IceAgent;
+                if (agent is null) continue;
+                Console.WriteLine($"  {name} pairs:");
+                foreach (var p in agent.Pairs) Console.WriteLine($"    {p.Id} local {p.LocalId} -> {p.Remote.Type} {p.RemoteEndPoint} prio {p.Priority} {p.State} valid {p.Valid} nominated {p.Nominated}");
+            }
+        double Ms(long t) => (t - t0) * 1000.0 / Stopwatch.Frequency;
+        return new Milestones(Ms(signaled), Math.Max(Ms(iceA), Ms(iceB)), Math.Max(Ms(connA), Ms(connB)), Math.Max(Ms(openA), Ms(openB)),
+            Ms(connA) - Ms(iceA), Ms(connB) - Ms(iceB));
+    }
+
+    private static async Task Add(PeerConnection to, IceCandidateInit c)
+    {
+        for (var i = 0; i < 2000 && to.RemoteDescription is null; i++) await Task.Yield();
+        for (var i = 0; i < 500 && to.RemoteDescription is null; i++) await Task.Delay(1);
+        await to.AddIceCandidateAsync(c);
+    }
+}
