@@ -696,10 +696,17 @@ public sealed partial record IceAgent
         var best = s.Pairs.Filter(p => p.Valid).OrderByDescending(p => p.Priority).FirstOrDefault();
         if (best is null) return;
         var betterPending = s.Pairs.Exists(p => p.Priority > best.Priority && p.State is CandidatePairState.Waiting or CandidatePairState.InProgress or CandidatePairState.Frozen);
-        if (betterPending && s.Now < s.FirstValidAt + s.Config.Timing.NominationDelay) return;
+        if (!NominateNow(s, betterPending) && s.Now < s.FirstValidAt + s.Config.Timing.NominationDelay) return;
         r.S = r.S with { NominatingPairId = best.Id };
         SendCheck(r, best, useCandidate: true);
     }
+
+    /// <summary>
+    /// No better pair is pending and none can come (the remote signaled end-of-candidates, our gathering is complete):
+    /// the best valid pair is final, so the nomination delay (kept for late trickled candidates) has nothing to wait for.
+    /// </summary>
+    private static bool NominateNow(IceAgent s, bool betterPending) =>
+        !betterPending && s.RemoteEndOfCandidates && s.GatheringState == IceGatheringState.Complete;
 
     private static void Consent(Run r)
     {
@@ -754,7 +761,11 @@ public sealed partial record IceAgent
         foreach (var tx in s.Transactions.Values) Consider(tx.NextAt);
         if (CanCheck(s) && HasPendingChecks(s)) Consider(s.NextPacedAt > s.Now ? s.NextPacedAt : s.Now);
         if (s.Controlling && CanCheck(s) && s.NominatingPairId is null && s.FirstValidAt is { } fv && !s.Pairs.Exists(p => p.Nominated) && s.Pairs.Exists(p => p.Valid))
-            Consider(fv + s.Config.Timing.NominationDelay > s.Now ? fv + s.Config.Timing.NominationDelay : s.Now);
+        {
+            var bestValid = s.Pairs.Filter(p => p.Valid).OrderByDescending(p => p.Priority).First();
+            var betterPending = s.Pairs.Exists(p => p.Priority > bestValid.Priority && p.State is CandidatePairState.Waiting or CandidatePairState.InProgress or CandidatePairState.Frozen);
+            Consider(!NominateNow(s, betterPending) && fv + s.Config.Timing.NominationDelay > s.Now ? fv + s.Config.Timing.NominationDelay : s.Now);
+        }
         if (s.Selected is not null && s.State is not IceConnectionState.Failed)
         {
             if (!s.Config.Lite && s.RemoteKey is not null) Consider(s.NextConsentAt);

@@ -39,7 +39,9 @@ internal sealed class UdpEndpoint : IDisposable
 
     private async Task ReceiveLoopAsync()
     {
-        var buffer = new byte[65536];
+        // WebRTC datagrams stay under the path MTU (SCTP/DTLS/SRTP packets ~1200 bytes, STUN/TURN under 1500); a larger
+        // one fails with MessageSize and is skipped. A 64 KiB buffer per socket was 128 KiB of every idle pair's heap.
+        var buffer = new byte[4096];
         EndPoint any = new IPEndPoint(LocalEndPoint.AddressFamily == AddressFamily.InterNetwork ? IPAddress.Any : IPAddress.IPv6Any, 0);
         while (!_stop.IsCancellationRequested)
         {
