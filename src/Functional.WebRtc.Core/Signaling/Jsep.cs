@@ -258,16 +258,20 @@ public static class Jsep
     /// <summary>The codecs a section lists, from its formats, rtpmap, fmtp and rtcp-fb lines.</summary>
     public static Arr<RtpCodec> Codecs(MediaDescription m, MediaKind kind)
     {
-        var rtpmaps = m.RtpMaps();
+        // Each attribute list is read once; the per-payload-type lookups below are then cheap.
+        var rtpmaps = m.RtpMaps().ToDictionary(r => r.PayloadType);
+        var fmtps = new Dictionary<int, string>();
+        foreach (var f in m.Fmtps()) fmtps.TryAdd(f.PayloadType, f.Raw);
+        var feedback = m.RtcpFeedbacks();
         var prefix = kind == MediaKind.Audio ? "audio/" : "video/";
         return m.PayloadTypes().Choose(pt =>
         {
-            var (name, clock, channels) = rtpmaps.Find(r => r.PayloadType == pt)
-                .Map(r => (r.EncodingName, r.ClockRate, r.Channels.IfNone(kind == MediaKind.Audio ? 1 : 0)))
-                .IfNone(() => StaticPayloadType(pt));
+            var (name, clock, channels) = rtpmaps.TryGetValue(pt, out var r)
+                ? (r.EncodingName, r.ClockRate, r.Channels.IfNone(kind == MediaKind.Audio ? 1 : 0))
+                : StaticPayloadType(pt);
             if (name.Length == 0) return Option<RtpCodec>.None;
-            var feedback = m.RtcpFeedbacksFor(pt).Map(f => new RtcpFeedback(f.Type, f.Subtype.IfNone(""))).ToArr();
-            return new RtpCodec(kind, prefix + name, clock, channels, m.FmtpFor(pt).Map(f => f.Raw).IfNone(""), (byte)pt, feedback);
+            var fbs = feedback.Filter(f => f.IsWildcard || f.PayloadTypeNumber == pt).Map(f => new RtcpFeedback(f.Type, f.Subtype.IfNone(""))).ToArr();
+            return new RtpCodec(kind, prefix + name, clock, channels, fmtps.GetValueOrDefault(pt, ""), (byte)pt, fbs);
         }).ToArr();
     }
 

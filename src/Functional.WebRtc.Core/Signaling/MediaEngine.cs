@@ -22,8 +22,15 @@ public sealed record RtpCodec(MediaKind Kind, string MimeType, int ClockRate, in
     /// <summary>For RTX: the payload type it repairs (fmtp apt=).</summary>
     public Option<int> Apt => FmtpParameters.Find("apt").Bind(v => parseInt(v));
 
-    public Map<OrdStringOrdinalIgnoreCase, string, string> FmtpParameters =>
-        toMap<OrdStringOrdinalIgnoreCase, string, string>(Fmtp.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+    /// <summary>The fmtp parameters as a map (parsed once per distinct fmtp text: a pure memo, the same text always gives the same map).</summary>
+    public Map<OrdStringOrdinalIgnoreCase, string, string> FmtpParameters => FmtpMap(Fmtp);
+
+    internal static Map<OrdStringOrdinalIgnoreCase, string, string> FmtpMap(string fmtp) => FmtpMemo.GetOrAdd(fmtp, ParseFmtp);
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, Map<OrdStringOrdinalIgnoreCase, string, string>> FmtpMemo = new();
+
+    private static Map<OrdStringOrdinalIgnoreCase, string, string> ParseFmtp(string fmtp) =>
+        toMap<OrdStringOrdinalIgnoreCase, string, string>(fmtp.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Select(p => p.Split('=', 2)).Where(kv => kv.Length == 2).Select(kv => (kv[0], kv[1]))
             .DistinctBy(kv => kv.Item1, StringComparer.OrdinalIgnoreCase));
 
@@ -113,7 +120,7 @@ public sealed record MediaEngine(Arr<RtpCodec> Codecs, Arr<HeaderExtension> Head
     {
         if (!ours.Name.Equals(name, StringComparison.OrdinalIgnoreCase) || ours.ClockRate != clockRate) return false;
         if (ours.Kind == MediaKind.Audio && Math.Max(ours.Channels, 1) != Math.Max(channels, 1)) return false;
-        var theirs = new RtpCodec(ours.Kind, ours.MimeType, clockRate, channels, fmtp, 0, Arr<RtcpFeedback>.Empty).FmtpParameters;
+        var theirs = RtpCodec.FmtpMap(fmtp);
         var mine = ours.FmtpParameters;
         if (name.Equals("H264", StringComparison.OrdinalIgnoreCase))
         {
