@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using DataChannelReadyState = Functional.WebRtc.Core.DataChannels.DataChannelReadyState;
 
 namespace Functional.WebRtc.Benchmarks;
 

@@ -113,7 +113,7 @@ public class SctpDataChannelBenchmarks
         {
             now += TimeSpan.FromMicroseconds(50);
             var ch = a.Channels.Find(handle);
-            while (sent < Total && ch.Exists(c => c.ReadyState == Functional.WebRtc.Core.DataChannels.DataChannelReadyState.Open && c.BufferedAmount < 2 * MessageSize))
+            while (sent < Total && ch.Exists(c => c.ReadyState == DataChannelReadyState.Open && c.BufferedAmount < 2 * MessageSize))
             {
                 s = Functional.WebRtc.Core.DataChannels.DataChannelMachine.Handle(a, new Functional.WebRtc.Core.DataChannels.DataChannelInput.Send(now, handle, false, _payload));
                 a = s.State; Route(s.Outputs, toB);

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using Functional.WebRtc.Core.Ice;
-using DataChannelReadyState = Functional.WebRtc.Core.DataChannels.DataChannelReadyState;
 
 namespace Functional.WebRtc.Benchmarks;
 

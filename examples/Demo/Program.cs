@@ -3,7 +3,6 @@
 // a few hundred megabytes with bufferedAmountLow flow control, printing states, the selected pair and the throughput.
 using System.Diagnostics;
 using Functional.WebRtc;
-using DataChannelReadyState = Functional.WebRtc.Core.DataChannels.DataChannelReadyState;
 
 var megabytes = args.Length > 0 && int.TryParse(args[0], out var mb) ? mb : 256;
 const int MessageSize = 64 * 1024;

@@ -4,9 +4,6 @@ using LanguageExt;
 
 namespace Functional.WebRtc.Core.DataChannels;
 
-/// <summary>W3C RTCDataChannelState.</summary>
-public enum DataChannelReadyState { Connecting, Open, Closing, Closed }
-
 /// <summary>What the application asks for when it creates a channel (W3C RTCDataChannelInit).</summary>
 public sealed record DataChannelOptions(
     string Label,

@@ -17,7 +17,7 @@ public class IceLoopbackTests
         await pair.NegotiateTrickleAsync();
         await pair.WaitConnectedAsync();
         var theirs = await pair.IncomingAsync(pair.Answerer, "trickle");
-        await LoopbackPair.WaitForAsync(() => channel.ReadyState == Core.DataChannels.DataChannelReadyState.Open, Limit, "open");
+        await LoopbackPair.WaitForAsync(() => channel.ReadyState == DataChannelReadyState.Open, Limit, "open");
         var inbox = new Inbox(theirs);
         channel.Send("over trickled candidates");
         Assert.Equal("over trickled candidates", inbox.Take().Text);
@@ -252,7 +252,7 @@ public class IceLoopbackTests
         var local = pair.Offerer.CreateDataChannel(label);
         await pair.ConnectAsync();
         var remote = await pair.IncomingAsync(pair.Answerer, label);
-        await LoopbackPair.WaitForAsync(() => local.ReadyState == Core.DataChannels.DataChannelReadyState.Open, Limit, "open");
+        await LoopbackPair.WaitForAsync(() => local.ReadyState == DataChannelReadyState.Open, Limit, "open");
         return (local, remote);
     }
 

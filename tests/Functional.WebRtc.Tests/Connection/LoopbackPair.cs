@@ -94,8 +94,8 @@ public sealed class LoopbackPair : IAsyncDisposable
         WatchIncoming();
         var local = from.CreateDataChannel(label, init);
         var remote = await IncomingAsync(from == Offerer ? Answerer : Offerer, label);
-        await WaitForAsync(() => local.ReadyState == Core.DataChannels.DataChannelReadyState.Open &&
-                                 remote.ReadyState == Core.DataChannels.DataChannelReadyState.Open,
+        await WaitForAsync(() => local.ReadyState == DataChannelReadyState.Open &&
+                                 remote.ReadyState == DataChannelReadyState.Open,
             TimeSpan.FromSeconds(10), $"{label} open on both sides");
         return (local, remote);
     }

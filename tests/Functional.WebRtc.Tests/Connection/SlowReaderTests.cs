@@ -1,4 +1,3 @@
-using DataChannelReadyState = Functional.WebRtc.Core.DataChannels.DataChannelReadyState;
 
 namespace Functional.WebRtc.Tests.Connection;
 

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using Functional.WebRtc.Tests.Connection;
-using DataChannelReadyState = Functional.WebRtc.Core.DataChannels.DataChannelReadyState;
 
 namespace Functional.WebRtc.Tests.Interop;
 

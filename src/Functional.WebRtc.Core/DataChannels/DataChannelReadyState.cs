@@ -1,0 +1,4 @@
+namespace Functional.WebRtc;
+
+/// <summary>W3C RTCDataChannelState.</summary>
+public enum DataChannelReadyState { Connecting, Open, Closing, Closed }
