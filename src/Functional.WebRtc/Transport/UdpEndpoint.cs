@@ -32,9 +32,20 @@ internal sealed class UdpEndpoint : IDisposable
 
     public void Send(IPEndPoint to, ReadOnlySpan<byte> data)
     {
-        try { _socket.SendTo(data, SocketFlags.None, to); }
+        try { _socket.SendTo(data, SocketFlags.None, AddressOf(to)); }
         catch (SocketException) { /* an unreachable peer is ICE's business (consent), not an exception */ }
         catch (ObjectDisposedException) { }
+    }
+
+    // The packet path sends to one or two peers: keep their serialized addresses so SendTo allocates nothing.
+    private volatile Tuple<IPEndPoint, SocketAddress>? _lastTo;
+    private SocketAddress AddressOf(IPEndPoint to)
+    {
+        var last = _lastTo;
+        if (last is not null && last.Item1.Equals(to)) return last.Item2;
+        var address = to.Serialize();
+        _lastTo = Tuple.Create(to, address);
+        return address;
     }
 
     private async Task ReceiveLoopAsync()
@@ -42,16 +53,26 @@ internal sealed class UdpEndpoint : IDisposable
         // WebRTC datagrams stay under the path MTU (SCTP/DTLS/SRTP packets ~1200 bytes, STUN/TURN under 1500); a larger
         // one fails with MessageSize and is skipped. A 64 KiB buffer per socket was 128 KiB of every idle pair's heap.
         var buffer = new byte[4096];
-        EndPoint any = new IPEndPoint(LocalEndPoint.AddressFamily == AddressFamily.InterNetwork ? IPAddress.Any : IPAddress.IPv6Any, 0);
+        var template = new IPEndPoint(LocalEndPoint.AddressFamily == AddressFamily.InterNetwork ? IPAddress.Any : IPAddress.IPv6Any, 0);
+        // Received into one reused SocketAddress; the IPEndPoint is made again only when the sender changes.
+        var address = new SocketAddress(template.AddressFamily);
+        SocketAddress? lastAddress = null;
+        IPEndPoint? lastFrom = null;
         while (!_stop.IsCancellationRequested)
         {
-            SocketReceiveFromResult result;
-            try { result = await _socket.ReceiveFromAsync(buffer, SocketFlags.None, any, _stop.Token).ConfigureAwait(false); }
+            int received;
+            try { received = await _socket.ReceiveFromAsync(buffer, SocketFlags.None, address, _stop.Token).ConfigureAwait(false); }
             catch (OperationCanceledException) { break; }
             catch (ObjectDisposedException) { break; }
             catch (SocketException e) when (e.SocketErrorCode is SocketError.ConnectionReset or SocketError.MessageSize) { continue; }
             catch (SocketException) { break; }
-            try { _handler(this, (IPEndPoint)result.RemoteEndPoint, buffer.AsSpan(0, result.ReceivedBytes)); }
+            if (lastFrom is null || !address.Equals(lastAddress))
+            {
+                lastFrom = (IPEndPoint)template.Create(address);
+                lastAddress = new SocketAddress(address.Family, address.Size);
+                address.Buffer.CopyTo(lastAddress.Buffer);
+            }
+            try { _handler(this, lastFrom, buffer.AsSpan(0, received)); }
             catch (ObjectDisposedException) { break; }
         }
     }
