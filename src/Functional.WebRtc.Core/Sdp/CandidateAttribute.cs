@@ -60,6 +60,9 @@ public sealed record CandidateAttribute(
 
     private static Either<RtcError, CandidateAttribute> ParseValue(ReadOnlySpan<char> s)
     {
+        // An attribute value is one line of SDP text: control characters (a CR or LF inside, NUL) make it malformed.
+        foreach (var ch in s)
+            if (char.IsControl(ch)) return Error(AttributeName, "control character in the candidate");
         var rest = s;
         var foundation = Next(ref rest);
         // foundation = 1*32 ice-char (ALPHA / DIGIT / "+" / "/")
