@@ -192,7 +192,9 @@ public class DataChannelLoopbackTests
         var sent = 0;
         while (local.BufferedAmount <= 2 * threshold && sent < 100_000) { local.Send(new byte[100]); sent++; }
         Assert.True(local.BufferedAmount > threshold, $"buffered {local.BufferedAmount} after {sent} sends");
-        Assert.True(await low.Task.WaitAsync(Limit) <= threshold);
+        // The event must come (an application waiting for it to resume sending would otherwise hang). What the handler
+        // reads is not asserted: the sending loop may still be queueing when the callback runs.
+        await low.Task.WaitAsync(Limit);
         await LoopbackPair.WaitForAsync(() => Volatile.Read(ref received) == sent, Limit, "every message received");
     }
 
