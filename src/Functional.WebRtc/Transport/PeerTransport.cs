@@ -454,6 +454,9 @@ public sealed partial class PeerConnection
                 while (_sctpInbox.TryDequeue(out var packet)) batch.Add(packet);
                 if (batch.Count > 0 && !_transportClosed) RunChannels(new DataChannelInput.ReceivedBatch(Now, batch));
                 break;
+            case StatsWork stats:
+                stats.Reply.TrySetResult(CollectStats());
+                break;
             case RelaySendWork s when !_transportClosed:
                 RunIce(new IceInput.Send(s.Data));
                 break;
