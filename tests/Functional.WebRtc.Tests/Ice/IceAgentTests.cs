@@ -13,8 +13,8 @@ public class IceAgentTests
     private static (IceSim, IceSim.Peer, IceSim.Peer) Connected(int seed = 1, LinkProfile? profile = null)
     {
         var (sim, a, b) = IceSim.Pair(seed, profile);
-        sim.AddInterface(a, IceSim.Ep("10.0.0.1:5000"));
-        sim.AddInterface(b, IceSim.Ep("10.0.0.2:6000"));
+        sim.AddInterface(a, IceSim.Ep("192.0.2.1:5000"));
+        sim.AddInterface(b, IceSim.Ep("192.0.2.2:6000"));
         Assert.True(sim.RunUntil(() => IceSim.BothConnected(a, b), Ten), "agents did not connect");
         return (sim, a, b);
     }
@@ -24,8 +24,8 @@ public class IceAgentTests
     {
         var (sim, a, _) = IceSim.Pair(1);
         sim.AutoSignal = false;
-        sim.AddInterface(a, IceSim.Ep("10.0.0.1:5000"));
-        sim.AddInterface(a, IceSim.Ep("10.0.0.1:5000"));
+        sim.AddInterface(a, IceSim.Ep("192.0.2.1:5000"));
+        sim.AddInterface(a, IceSim.Ep("192.0.2.1:5000"));
         sim.AddInterface(a, IceSim.Ep("[fd00::1]:5001"));
         sim.RunFor(TimeSpan.FromSeconds(1));
         var gathered = a.Gathered.ToList();
@@ -37,20 +37,20 @@ public class IceAgentTests
         Assert.Equal(IceGatheringState.Complete, a.Agent.GatheringState);
         Assert.StartsWith("candidate:", gathered[0].ToString());
         Assert.Contains(" udp ", gathered[0].ToString());
-        Assert.EndsWith("10.0.0.1 5000 typ host", gathered[0].ToString());
+        Assert.EndsWith("192.0.2.1 5000 typ host", gathered[0].ToString());
     }
 
     [Fact]
     public void FilterDropsLoopbackAndFamilies()
     {
-        var cfg = IceSim.Config("a", true) with { Filter = new IceCandidateFilter(IncludeLoopback: false, IPv6: false, Allow: ip => !ip.Equals(IPAddress.Parse("10.9.9.9"))) };
+        var cfg = IceSim.Config("a", true) with { Filter = new IceCandidateFilter(IncludeLoopback: false, IPv6: false, Allow: ip => !ip.Equals(IPAddress.Parse("203.0.113.99"))) };
         var sim = new IceSim(1);
         var a = sim.Add("a", cfg, 1);
         sim.AddInterface(a, IceSim.Ep("127.0.0.1:1"));
         sim.AddInterface(a, IceSim.Ep("[fd00::1]:2"));
-        sim.AddInterface(a, IceSim.Ep("10.9.9.9:3"));
-        sim.AddInterface(a, IceSim.Ep("10.0.0.1:4"));
-        Assert.Equal(new[] { "10.0.0.1" }, a.Gathered.Select(c => c.Address));
+        sim.AddInterface(a, IceSim.Ep("203.0.113.99:3"));
+        sim.AddInterface(a, IceSim.Ep("192.0.2.1:4"));
+        Assert.Equal(new[] { "192.0.2.1" }, a.Gathered.Select(c => c.Address));
     }
 
     [Fact]
@@ -95,20 +95,20 @@ public class IceAgentTests
     public void ConnectsWithMultipleInterfacesAndNeverSelectsAFailedPair()
     {
         var (sim, a, b) = IceSim.Pair(3);
-        sim.AddInterface(a, IceSim.Ep("10.0.0.1:5000"));
-        sim.AddInterface(a, IceSim.Ep("192.168.1.1:5000"));
-        sim.AddInterface(b, IceSim.Ep("10.0.0.2:6000"));
-        sim.AddInterface(b, IceSim.Ep("192.168.1.2:6000"));
-        // Only the 192.168 <-> 192.168 paths work.
-        foreach (var x in new[] { "10.0.0.1:5000", "192.168.1.1:5000" })
-            foreach (var y in new[] { "10.0.0.2:6000", "192.168.1.2:6000" })
-                if (!(x.StartsWith("192") && y.StartsWith("192")))
+        sim.AddInterface(a, IceSim.Ep("192.0.2.1:5000"));
+        sim.AddInterface(a, IceSim.Ep("198.51.100.101:5000"));
+        sim.AddInterface(b, IceSim.Ep("192.0.2.2:6000"));
+        sim.AddInterface(b, IceSim.Ep("198.51.100.102:6000"));
+        // Only the 198.51.100 <-> 198.51.100 paths work.
+        foreach (var x in new[] { "192.0.2.1:5000", "198.51.100.101:5000" })
+            foreach (var y in new[] { "192.0.2.2:6000", "198.51.100.102:6000" })
+                if (!(x.StartsWith("198.51.100") && y.StartsWith("198.51.100")))
                 {
                     sim.Net.SetDown(IceSim.Ep(x), IceSim.Ep(y), true);
                     sim.Net.SetDown(IceSim.Ep(y), IceSim.Ep(x), true);
                 }
         Assert.True(sim.RunUntil(() => IceSim.BothConnected(a, b), TimeSpan.FromSeconds(20)));
-        Assert.Equal(IPAddress.Parse("192.168.1.1"), a.Agent.Selected!.Local.Address.Address);
+        Assert.Equal(IPAddress.Parse("198.51.100.101"), a.Agent.Selected!.Local.Address.Address);
         sim.RunFor(TimeSpan.FromSeconds(20));
         var selected = a.Agent.Pairs.Single(p => p.Nominated);
         Assert.Equal(CandidatePairState.Succeeded, selected.State);
@@ -120,10 +120,10 @@ public class IceAgentTests
     public void NoPathMeansFailed()
     {
         var (sim, a, b) = IceSim.Pair(4);
-        sim.AddInterface(a, IceSim.Ep("10.0.0.1:5000"));
-        sim.AddInterface(b, IceSim.Ep("10.0.0.2:6000"));
-        sim.Net.SetDown(IceSim.Ep("10.0.0.1:5000"), IceSim.Ep("10.0.0.2:6000"), true);
-        sim.Net.SetDown(IceSim.Ep("10.0.0.2:6000"), IceSim.Ep("10.0.0.1:5000"), true);
+        sim.AddInterface(a, IceSim.Ep("192.0.2.1:5000"));
+        sim.AddInterface(b, IceSim.Ep("192.0.2.2:6000"));
+        sim.Net.SetDown(IceSim.Ep("192.0.2.1:5000"), IceSim.Ep("192.0.2.2:6000"), true);
+        sim.Net.SetDown(IceSim.Ep("192.0.2.2:6000"), IceSim.Ep("192.0.2.1:5000"), true);
         Assert.True(sim.RunUntil(() => a.Agent.State == IceConnectionState.Failed && b.Agent.State == IceConnectionState.Failed, TimeSpan.FromSeconds(60)));
         Assert.DoesNotContain(IceConnectionState.Connected, a.States);
     }
@@ -180,8 +180,8 @@ public class IceAgentTests
         foreach (var bothControlling in new[] { true, false })
         {
             var (sim, a, b) = IceSim.Pair(11, configA: c => c with { Controlling = bothControlling }, bControlling: bothControlling);
-            sim.AddInterface(a, IceSim.Ep("10.0.0.1:5000"));
-            sim.AddInterface(b, IceSim.Ep("10.0.0.2:6000"));
+            sim.AddInterface(a, IceSim.Ep("192.0.2.1:5000"));
+            sim.AddInterface(b, IceSim.Ep("192.0.2.2:6000"));
             Assert.True(sim.RunUntil(() => IceSim.BothConnected(a, b), Ten), $"bothControlling={bothControlling}");
             Assert.NotEqual(a.Agent.Controlling, b.Agent.Controlling);
             Assert.Equal(a.Agent.TieBreaker > b.Agent.TieBreaker, a.Agent.Controlling);
@@ -193,8 +193,8 @@ public class IceAgentTests
     {
         var (sim, a, b) = IceSim.Pair(6);
         sim.AutoSignal = false;
-        sim.AddInterface(a, IceSim.Ep("10.0.0.1:5000"));
-        sim.AddInterface(b, IceSim.Ep("10.0.0.2:6000"));
+        sim.AddInterface(a, IceSim.Ep("192.0.2.1:5000"));
+        sim.AddInterface(b, IceSim.Ep("192.0.2.2:6000"));
         // a learns b's candidate first; checks start, b learns a as peer-reflexive, then a's candidate arrives late.
         sim.Apply(a, new IceInput.AddRemoteCandidate(b.Gathered.Single()));
         sim.RunFor(TimeSpan.FromMilliseconds(30));
@@ -209,8 +209,8 @@ public class IceAgentTests
     {
         var (sim, a, b) = IceSim.Pair(8);
         sim.AutoSignal = false;
-        sim.AddInterface(a, IceSim.Ep("10.0.0.1:5000"));
-        sim.AddInterface(b, IceSim.Ep("10.0.0.2:6000"));
+        sim.AddInterface(a, IceSim.Ep("192.0.2.1:5000"));
+        sim.AddInterface(b, IceSim.Ep("192.0.2.2:6000"));
         sim.Apply(a, new IceInput.AddRemoteCandidate(b.Gathered.Single()));
         Assert.True(sim.RunUntil(() => IceSim.BothConnected(a, b), Ten));
         Assert.Equal(IceCandidateType.Prflx, b.Agent.Selected!.Remote.Type);
@@ -246,8 +246,8 @@ public class IceAgentTests
     {
         var (sim, a, b) = IceSim.Pair(9);
         sim.AutoSignal = false;
-        sim.AddInterface(a, IceSim.Ep("10.0.0.1:5000"));
-        sim.AddInterface(b, IceSim.Ep("10.0.0.2:6000"));
+        sim.AddInterface(a, IceSim.Ep("192.0.2.1:5000"));
+        sim.AddInterface(b, IceSim.Ep("192.0.2.2:6000"));
         sim.Apply(a, new IceInput.AddRemoteCandidate(b.Gathered.Single()));
         sim.Apply(a, new IceInput.Tick(sim.Now));
         var check = a.Log.Select(l => l.Output).OfType<IceOutput.Transmit>().First().Data.ToArray();
@@ -257,16 +257,16 @@ public class IceAgentTests
         Assert.Equal(a.Agent.TieBreaker, req.Get<StunAttribute.IceControlling>()!.TieBreaker);
         Assert.True(StunIntegrity.CheckMessageIntegrity(check, StunIntegrity.ShortTermKey(b.Agent.LocalPwd)));
         Assert.True(StunIntegrity.CheckFingerprint(check));
-        var step = IceAgent.Handle(b.Agent, new IceInput.Received(sim.Now, IceSim.Ep("10.0.0.2:6000"), IceSim.Ep("10.0.0.1:5000"), check));
+        var step = IceAgent.Handle(b.Agent, new IceInput.Received(sim.Now, IceSim.Ep("192.0.2.2:6000"), IceSim.Ep("192.0.2.1:5000"), check));
         var resp = step.Outputs.OfType<IceOutput.Transmit>().Single().Data.ToArray();
         Assert.True(StunMessage.TryParse(resp, out var r, out _));
         Assert.Equal(StunClass.SuccessResponse, r.Class);
         Assert.Equal(req.TransactionId, r.TransactionId);
-        Assert.Equal(IceSim.Ep("10.0.0.1:5000"), r.Get<StunAttribute.XorMappedAddress>()!.EndPoint);
+        Assert.Equal(IceSim.Ep("192.0.2.1:5000"), r.Get<StunAttribute.XorMappedAddress>()!.EndPoint);
         Assert.True(StunIntegrity.CheckMessageIntegrity(resp, StunIntegrity.ShortTermKey(b.Agent.LocalPwd)));
         Assert.True(StunIntegrity.CheckFingerprint(resp));
         // A check with a wrong password is ignored.
-        var bad = IceAgent.Handle(b.Agent, new IceInput.Received(sim.Now, IceSim.Ep("10.0.0.2:6000"), IceSim.Ep("10.0.0.1:5000"),
+        var bad = IceAgent.Handle(b.Agent, new IceInput.Received(sim.Now, IceSim.Ep("192.0.2.2:6000"), IceSim.Ep("192.0.2.1:5000"),
             StunMessage.Create(StunClass.Request, StunMethod.Binding, new TransactionId(1, 2), new StunAttribute.Username("bufrag:aufrag"))
                 .Encode(StunIntegrity.ShortTermKey("wrong"), true)));
         Assert.Empty(bad.Outputs.OfType<IceOutput.Transmit>());
@@ -286,8 +286,8 @@ public class IceAgentTests
     public void LiteAgentAnswersButNeverChecks()
     {
         var (sim, a, b) = IceSim.Pair(12, configB: c => c with { Lite = true });
-        sim.AddInterface(a, IceSim.Ep("10.0.0.1:5000"));
-        sim.AddInterface(b, IceSim.Ep("10.0.0.2:6000"));
+        sim.AddInterface(a, IceSim.Ep("192.0.2.1:5000"));
+        sim.AddInterface(b, IceSim.Ep("192.0.2.2:6000"));
         Assert.True(sim.RunUntil(() => IceSim.BothConnected(a, b), Ten));
         Assert.False(b.Agent.Controlling);
         Assert.DoesNotContain(b.Log.Select(l => l.Output).OfType<IceOutput.Transmit>(),
@@ -297,11 +297,11 @@ public class IceAgentTests
     public void UnknownComprehensionRequiredAttributeGets420()
     {
         var (sim, a, b) = IceSim.Pair(13);
-        sim.AddInterface(b, IceSim.Ep("10.0.0.2:6000"));
+        sim.AddInterface(b, IceSim.Ep("192.0.2.2:6000"));
         var req = StunMessage.Create(StunClass.Request, StunMethod.Binding, new TransactionId(3, 4),
             new StunAttribute.Username("bufrag:aufrag"), new StunAttribute.Unknown(0x0077, new byte[] { 1, 2, 3, 4 }))
             .Encode(StunIntegrity.ShortTermKey(b.Agent.LocalPwd), true);
-        var step = IceAgent.Handle(b.Agent, new IceInput.Received(sim.Now, IceSim.Ep("10.0.0.2:6000"), IceSim.Ep("10.0.0.1:5000"), req));
+        var step = IceAgent.Handle(b.Agent, new IceInput.Received(sim.Now, IceSim.Ep("192.0.2.2:6000"), IceSim.Ep("192.0.2.1:5000"), req));
         var resp = step.Outputs.OfType<IceOutput.Transmit>().Single().Data.ToArray();
         Assert.True(StunMessage.TryParse(resp, out var m, out _));
         Assert.Equal(StunClass.ErrorResponse, m.Class);
@@ -343,9 +343,9 @@ public class IceAgentTests
     {
         var (sim, a, _) = IceSim.Pair(15);
         sim.AutoSignal = false;
-        sim.AddInterface(a, IceSim.Ep("10.0.0.1:5000"));
+        sim.AddInterface(a, IceSim.Ep("192.0.2.1:5000"));
         sim.Apply(a, new IceInput.AddRemoteCandidate(new IceCandidate("1", 1, IceTransportProtocol.Udp, 1, "abc.local", 9, IceCandidateType.Host)));
-        sim.Apply(a, new IceInput.AddRemoteCandidate(new IceCandidate("2", 1, IceTransportProtocol.Tcp, 1, "10.0.0.2", 9, IceCandidateType.Host, TcpType: IceTcpType.Passive)));
+        sim.Apply(a, new IceInput.AddRemoteCandidate(new IceCandidate("2", 1, IceTransportProtocol.Tcp, 1, "192.0.2.2", 9, IceCandidateType.Host, TcpType: IceTcpType.Passive)));
         Assert.Empty(a.Agent.Pairs);
     }
 }

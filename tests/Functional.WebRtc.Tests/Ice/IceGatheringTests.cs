@@ -16,15 +16,15 @@ public class IceGatheringTests
         var server = new FakeTurnServer(Server, "u", "p") { MappedFor = ep => new IPEndPoint(IPAddress.Parse("203.0.113.7"), ep.Port + 1000) };
         sim.Nodes.Add(server);
         var a = sim.Add("a", IceSim.Config("a", true) with { StunServers = Seq1(Server) }, 1);
-        sim.AddInterface(a, IceSim.Ep("10.0.0.1:5000"));
+        sim.AddInterface(a, IceSim.Ep("192.0.2.1:5000"));
         Assert.True(sim.RunUntil(() => a.Agent.GatheringState == IceGatheringState.Complete, TimeSpan.FromSeconds(5)));
         var srflx = Assert.Single(a.Gathered, c => c.Type == IceCandidateType.Srflx);
         Assert.Equal("203.0.113.7", srflx.Address);
         Assert.Equal(6000, srflx.Port);
-        Assert.Equal("10.0.0.1", srflx.RelatedAddress);
+        Assert.Equal("192.0.2.1", srflx.RelatedAddress);
         Assert.Equal(5000, srflx.RelatedPort);
         Assert.Equal(100u, srflx.Priority >> 24);
-        Assert.Contains("raddr 10.0.0.1 rport 5000", srflx.ToString());
+        Assert.Contains("raddr 192.0.2.1 rport 5000", srflx.ToString());
         Assert.Single(a.Log, l => l.Output is IceOutput.GatheringComplete);
         // The gathering-complete news comes after every candidate.
         var order = a.Log.Select(l => l.Output).Where(o => o is IceOutput.LocalCandidate or IceOutput.GatheringComplete).ToList();
@@ -37,7 +37,7 @@ public class IceGatheringTests
         var sim = new IceSim(1);
         var turn = new TurnServer(IceSim.Ep("198.51.100.9:3478"), "u", "p");
         var a = sim.Add("a", IceSim.Config("a", true) with { StunServers = Seq1(IceSim.Ep("198.51.100.8:3478")), TurnServers = Seq1(turn) }, 1);
-        sim.AddInterface(a, IceSim.Ep("10.0.0.1:5000"));
+        sim.AddInterface(a, IceSim.Ep("192.0.2.1:5000"));
         Assert.True(sim.RunUntil(() => a.Agent.GatheringState == IceGatheringState.Complete, TimeSpan.FromSeconds(20)));
         Assert.InRange(sim.Now, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(9));
         Assert.Equal(new[] { IceCandidateType.Host }, a.Gathered.Select(c => c.Type));
@@ -50,7 +50,7 @@ public class IceGatheringTests
         var server = new FakeTurnServer(Server, "user", "secret");
         sim.Nodes.Add(server);
         var a = sim.Add("a", IceSim.Config("a", true) with { TurnServers = Seq1(new TurnServer(Server, "user", "secret")) }, 1);
-        sim.AddInterface(a, IceSim.Ep("10.0.0.1:5000"));
+        sim.AddInterface(a, IceSim.Ep("192.0.2.1:5000"));
         Assert.True(sim.RunUntil(() => a.Agent.GatheringState == IceGatheringState.Complete, TimeSpan.FromSeconds(5)));
         var relay = Assert.Single(a.Gathered, c => c.Type == IceCandidateType.Relay);
         Assert.Equal(Server.Address.ToString(), relay.Address);
@@ -70,7 +70,7 @@ public class IceGatheringTests
         var sim = new IceSim(1);
         sim.Nodes.Add(new FakeTurnServer(Server, "user", "secret"));
         var a = sim.Add("a", IceSim.Config("a", true) with { TurnServers = Seq1(new TurnServer(Server, "user", "wrong")) }, 1);
-        sim.AddInterface(a, IceSim.Ep("10.0.0.1:5000"));
+        sim.AddInterface(a, IceSim.Ep("192.0.2.1:5000"));
         Assert.True(sim.RunUntil(() => a.Agent.GatheringState == IceGatheringState.Complete, TimeSpan.FromSeconds(5)));
         Assert.Equal(TurnAllocationState.Failed, a.Agent.Allocations.Single().State);
         Assert.DoesNotContain(a.Gathered, c => c.Type == IceCandidateType.Relay);
@@ -88,8 +88,8 @@ public class IceGatheringTests
         };
         var (sim, a, b) = IceSim.Pair(2, configA: relay, configB: relay);
         sim.Nodes.Add(server);
-        sim.AddInterface(a, IceSim.Ep("10.0.0.1:5000"));
-        sim.AddInterface(b, IceSim.Ep("10.0.0.2:6000"));
+        sim.AddInterface(a, IceSim.Ep("192.0.2.1:5000"));
+        sim.AddInterface(b, IceSim.Ep("192.0.2.2:6000"));
         Assert.True(sim.RunUntil(() => IceSim.BothConnected(a, b), TimeSpan.FromSeconds(10)));
         Assert.All(a.Gathered.Concat(b.Gathered), c => Assert.Equal(IceCandidateType.Relay, c.Type));
         Assert.Equal(IceCandidateType.Relay, a.Agent.Selected!.Local.Candidate.Type);
@@ -115,7 +115,7 @@ public class IceGatheringTests
         var server = new FakeTurnServer(Server, "user", "secret");
         sim.Nodes.Add(server);
         var a = sim.Add("a", IceSim.Config("a", true) with { TurnServers = Seq1(new TurnServer(Server, "user", "secret")) }, 1);
-        sim.AddInterface(a, IceSim.Ep("10.0.0.1:5000"));
+        sim.AddInterface(a, IceSim.Ep("192.0.2.1:5000"));
         Assert.True(sim.RunUntil(() => a.Agent.GatheringState == IceGatheringState.Complete, TimeSpan.FromSeconds(5)));
         sim.Apply(a, new IceInput.Close());
         sim.RunFor(TimeSpan.FromSeconds(1));
@@ -130,7 +130,7 @@ public class IceGatheringTests
         var server = new FakeTurnServer(Server, "user", "secret") { Drop = true };
         sim.Nodes.Add(server);
         var a = sim.Add("a", IceSim.Config("a", true) with { TurnServers = Seq1(new TurnServer(Server, "user", "secret")) }, 1);
-        sim.AddInterface(a, IceSim.Ep("10.0.0.1:5000"));
+        sim.AddInterface(a, IceSim.Ep("192.0.2.1:5000"));
         sim.RunFor(TimeSpan.FromSeconds(7)); // the Allocate went out at 0, .25, .75, 1.75, 3.75, 6.75 s; the next would be 9.75 s
         server.Drop = false;
         Assert.True(sim.RunUntil(() => a.Agent.GatheringState == IceGatheringState.Complete, TimeSpan.FromSeconds(5)));

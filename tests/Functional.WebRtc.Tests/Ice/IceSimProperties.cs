@@ -92,8 +92,8 @@ public class IceSimProperties
         var profile = new LinkProfile(c.Loss / 3, c.Duplicate, c.Reorder, TimeSpan.FromMilliseconds(1), TimeSpan.FromMilliseconds(c.MaxDelayMs));
         var (sim, a, b) = IceSim.Pair(c.Seed, profile, relay, relay, c.BControlling);
         sim.Nodes.Add(new FakeTurnServer(server, "user", "secret"));
-        sim.AddInterface(a, IceSim.Ep("10.0.0.1:5000"));
-        sim.AddInterface(b, IceSim.Ep("10.0.0.2:6000"));
+        sim.AddInterface(a, IceSim.Ep("192.0.2.1:5000"));
+        sim.AddInterface(b, IceSim.Ep("192.0.2.2:6000"));
         if (!sim.RunUntil(() => IceSim.BothConnected(a, b), TimeSpan.FromSeconds(30))) return false;
         return a.Agent.Selected!.Local.Candidate.Type == IceCandidateType.Relay && b.Agent.Selected!.Local.Candidate.Type == IceCandidateType.Relay &&
                a.Log.Concat(b.Log).Select(l => l.Output).OfType<IceOutput.Transmit>().All(t => t.To.Equals(server));

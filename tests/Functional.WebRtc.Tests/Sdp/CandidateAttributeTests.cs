@@ -53,13 +53,13 @@ public class CandidateAttributeTests
     public void TcpTypesAndRelayAndPrflx()
     {
         Assert.Equal(CandidateTcpType.Active, Ok("1266942667 1 tcp 1518280447 127.0.0.1 9 typ host tcptype active generation 0").TcpType);
-        Assert.Equal(CandidateTcpType.Passive, Ok("1 1 TCP 1518280447 10.0.0.1 5000 typ host tcptype passive").TcpType);
-        Assert.Equal(CandidateTcpType.So, Ok("1 1 tcp 1518280447 10.0.0.1 5000 typ host tcptype so").TcpType);
+        Assert.Equal(CandidateTcpType.Passive, Ok("1 1 TCP 1518280447 198.51.100.7 5000 typ host tcptype passive").TcpType);
+        Assert.Equal(CandidateTcpType.So, Ok("1 1 tcp 1518280447 198.51.100.7 5000 typ host tcptype so").TcpType);
         var relay = Ok("2 1 udp 41885439 192.0.2.7 3478 typ relay raddr 203.0.113.4 rport 50000");
         Assert.Equal(CandidateType.Relay, relay.Type);
         Assert.Equal("203.0.113.4", relay.RelatedAddress);
         Assert.Equal(CandidateType.Prflx, Ok("3 1 udp 1845501695 198.51.100.9 4000 typ prflx raddr 0.0.0.0 rport 0").Type);
-        Assert.True(Ok("1 1 TCP 1518280447 10.0.0.1 5000 typ host tcptype passive").IsTcp);
+        Assert.True(Ok("1 1 TCP 1518280447 198.51.100.7 5000 typ host tcptype passive").IsTcp);
     }
 
     [Fact]
@@ -74,11 +74,11 @@ public class CandidateAttributeTests
     [Fact]
     public void UnknownExtensionsAreKeptInOrder()
     {
-        const string text = "1 1 udp 2122260223 10.0.0.1 5000 typ host generation 0 zeta 1 alpha two network-id 7";
+        const string text = "1 1 udp 2122260223 198.51.100.7 5000 typ host generation 0 zeta 1 alpha two network-id 7";
         var c = Ok(text);
         Assert.Equal(new[] { ("zeta", "1"), ("alpha", "two") }, c.Extensions.ToArray());
         Assert.Equal(7u, c.NetworkId);
-        Assert.Equal("1 1 udp 2122260223 10.0.0.1 5000 typ host generation 0 network-id 7 zeta 1 alpha two", c.ToString());
+        Assert.Equal("1 1 udp 2122260223 198.51.100.7 5000 typ host generation 0 network-id 7 zeta 1 alpha two", c.ToString());
         Assert.Equal(c, Ok(c.ToString()));
     }
 
@@ -87,11 +87,11 @@ public class CandidateAttributeTests
     {
         var c = new CandidateAttribute("abc", 1, "udp", 100, "192.0.2.1", 1234, CandidateType.Srflx)
         {
-            RelatedAddress = "10.0.0.1",
+            RelatedAddress = "198.51.100.7",
             RelatedPort = 4321,
             Ufrag = "uf",
         };
-        Assert.Equal("abc 1 udp 100 192.0.2.1 1234 typ srflx raddr 10.0.0.1 rport 4321 ufrag uf", c.ToString());
+        Assert.Equal("abc 1 udp 100 192.0.2.1 1234 typ srflx raddr 198.51.100.7 rport 4321 ufrag uf", c.ToString());
         Assert.Equal(new SdpAttribute("candidate", c.ToString()), c.ToAttribute());
         Assert.Equal(c, Ok(c.CandidateString));
     }

@@ -96,7 +96,7 @@ public class WebRtcAttributeTests
         Assert.True(new SdpDescription().IceCredentials(m).IsNone);
         Assert.False(m.HasEndOfCandidates());
         Assert.True(m.WithEndOfCandidates().HasEndOfCandidates());
-        var c = Ok(CandidateAttribute.Parse("1 1 udp 1 10.0.0.1 9 typ host"));
+        var c = Ok(CandidateAttribute.Parse("1 1 udp 1 198.51.100.7 9 typ host"));
         Assert.Equal(c, m.WithCandidate(c).Candidates().Single());
         // A malformed candidate is skipped by the getter and reported by Validate.
         var bad = m.WithAttribute("candidate", "garbage");

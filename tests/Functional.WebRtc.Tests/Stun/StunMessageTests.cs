@@ -14,9 +14,9 @@ public class StunMessageTests
     public void AllAttributesRoundTrip()
     {
         var m = StunMessage.Create(StunClass.ErrorResponse, StunMethod.Allocate, Id,
-            new StunAttribute.MappedAddress(new IPEndPoint(IPAddress.Parse("10.0.0.1"), 1234)),
+            new StunAttribute.MappedAddress(new IPEndPoint(IPAddress.Parse("198.51.100.7"), 1234)),
             new StunAttribute.XorMappedAddress(new IPEndPoint(IPAddress.Parse("::1"), 5)),
-            new StunAttribute.XorPeerAddress(new IPEndPoint(IPAddress.Parse("192.168.1.2"), 65535)),
+            new StunAttribute.XorPeerAddress(new IPEndPoint(IPAddress.Parse("198.51.100.8"), 65535)),
             new StunAttribute.XorRelayedAddress(new IPEndPoint(IPAddress.Parse("fe80::1:2"), 3478)),
             new StunAttribute.Username("a:b"), new StunAttribute.Realm("realm"), new StunAttribute.Nonce("n0nce"),
             new StunAttribute.Software("sw"), new StunAttribute.ErrorCode(438, "Stale Nonce"),
