@@ -45,6 +45,21 @@ public sealed record OutboundRtpStats(string Kind, uint Ssrc, long PacketsSent, 
 public sealed class BrowserPeer : IInteropPeer
 {
     /// <summary>The flags of /work/shared/INTEROP.md, less --user-data-dir (Playwright passes our fresh temp dir itself).</summary>
+    /// <summary>
+    /// Debian's Chromium launched with the same flags as a BrowserPeer, for tests that drive a page themselves
+    /// (Playwright gives it a fresh temporary profile).
+    /// </summary>
+    public static Task<IBrowser> LaunchBrowserAsync(IPlaywright playwright) =>
+        playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = InteropEnvironment.ChromiumPath,
+            Headless = true,
+            ChromiumSandbox = false,
+            Timeout = 30_000,
+            Args = ChromiumFlags.ToArray(),
+            IgnoreDefaultArgs = new[] { "--disable-features=" + PlaywrightDisabledFeatures },
+        });
+
     public static readonly IReadOnlyList<string> ChromiumFlags = new[]
     {
         "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",

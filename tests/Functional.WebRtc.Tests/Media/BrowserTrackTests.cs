@@ -12,25 +12,14 @@ namespace Functional.WebRtc.Tests.Media;
 /// </summary>
 public class BrowserTrackTests
 {
-    private const string ChromiumPath = "/usr/lib/chromium/chromium";
-
-    [Fact]
+    [Interop.InteropFact]
     [Trait("Category", "Browser")]
     public async Task ChromiumSendsOpusAndVp8AndDecodesTheVp8WeSend()
     {
-        Assert.True(File.Exists(ChromiumPath), "Chromium is not installed at " + ChromiumPath);
         var file = IvfFileTrackTests.MakeFile();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = ChromiumPath,
-            Headless = true,
-            Timeout = 30_000,
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                    "--disable-component-update", "--disable-sync", "--allow-loopback-in-peer-connection",
-                    "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream", "--disable-features=WebRtcHideLocalIpsWithMdns"],
-        });
+        await using var browser = await Interop.BrowserPeer.LaunchBrowserAsync(playwright);
         try
         {
             var page = await browser.NewPageAsync();

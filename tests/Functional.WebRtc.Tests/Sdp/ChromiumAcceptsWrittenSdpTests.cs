@@ -11,13 +11,10 @@ namespace Functional.WebRtc.Tests.Sdp;
 /// </summary>
 public class ChromiumAcceptsWrittenSdpTests
 {
-    private const string ChromiumPath = "/usr/lib/chromium/chromium";
-
-    [Fact]
+    [Interop.InteropFact]
     [Trait("Category", "Browser")]
     public async Task ChromiumAnswersAnOfferWeRewrote()
     {
-        Assert.True(System.IO.File.Exists(ChromiumPath), "Chromium is not installed at " + ChromiumPath);
         var offer = SdpCorpus.Parse(SdpCorpus.ChromiumAvOffer);
         // Rewrite it the way an offerer would: new ICE credentials, no TCP candidates, video send-only,
         // one audio codec fewer, and a higher session version.
@@ -49,15 +46,7 @@ public class ChromiumAcceptsWrittenSdpTests
     {
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = ChromiumPath,
-            Headless = true,
-            Timeout = 30_000,
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                    "--disable-component-update", "--disable-sync", "--allow-loopback-in-peer-connection",
-                    "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"],
-        });
+        await using var browser = await Interop.BrowserPeer.LaunchBrowserAsync(playwright);
         var page = await browser.NewPageAsync();
         await page.RouteAsync("http://127.0.0.1/**", r => r.FulfillAsync(new RouteFulfillOptions { Status = 200, ContentType = "text/html", Body = "<html></html>" }));
         await page.GotoAsync("http://127.0.0.1/sdp.html");
