@@ -695,8 +695,7 @@ public sealed partial record IceAgent
         if (s.Pairs.Exists(p => p.Nominated)) return;
         var best = s.Pairs.Filter(p => p.Valid).OrderByDescending(p => p.Priority).FirstOrDefault();
         if (best is null) return;
-        var betterPending = s.Pairs.Exists(p => p.Priority > best.Priority && p.State is CandidatePairState.Waiting or CandidatePairState.InProgress or CandidatePairState.Frozen);
-        if (!NominateNow(s, betterPending) && s.Now < s.FirstValidAt + s.Config.Timing.NominationDelay) return;
+        if (!NominateNow(s, best) && s.Now < s.FirstValidAt + s.Config.Timing.NominationDelay) return;
         r.S = r.S with { NominatingPairId = best.Id };
         SendCheck(r, best, useCandidate: true);
     }
@@ -705,8 +704,9 @@ public sealed partial record IceAgent
     /// No better pair is pending and none can come (the remote signaled end-of-candidates, our gathering is complete):
     /// the best valid pair is final, so the nomination delay (kept for late trickled candidates) has nothing to wait for.
     /// </summary>
-    private static bool NominateNow(IceAgent s, bool betterPending) =>
-        !betterPending && s.RemoteEndOfCandidates && s.GatheringState == IceGatheringState.Complete;
+    private static bool NominateNow(IceAgent s, CandidatePair best) =>
+        s.RemoteEndOfCandidates && s.GatheringState == IceGatheringState.Complete &&
+        !s.Pairs.Exists(p => p.Priority > best.Priority && p.State is CandidatePairState.Waiting or CandidatePairState.InProgress or CandidatePairState.Frozen);
 
     private static void Consent(Run r)
     {
@@ -763,8 +763,7 @@ public sealed partial record IceAgent
         if (s.Controlling && CanCheck(s) && s.NominatingPairId is null && s.FirstValidAt is { } fv && !s.Pairs.Exists(p => p.Nominated) && s.Pairs.Exists(p => p.Valid))
         {
             var bestValid = s.Pairs.Filter(p => p.Valid).OrderByDescending(p => p.Priority).First();
-            var betterPending = s.Pairs.Exists(p => p.Priority > bestValid.Priority && p.State is CandidatePairState.Waiting or CandidatePairState.InProgress or CandidatePairState.Frozen);
-            Consider(!NominateNow(s, betterPending) && fv + s.Config.Timing.NominationDelay > s.Now ? fv + s.Config.Timing.NominationDelay : s.Now);
+            Consider(!NominateNow(s, bestValid) && fv + s.Config.Timing.NominationDelay > s.Now ? fv + s.Config.Timing.NominationDelay : s.Now);
         }
         if (s.Selected is not null && s.State is not IceConnectionState.Failed)
         {
