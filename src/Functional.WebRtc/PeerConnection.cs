@@ -4,6 +4,7 @@ using System.Threading.Channels;
 using Functional.WebRtc.Core;
 using Functional.WebRtc.Core.EventLog;
 using Functional.WebRtc.Core.PeerConnection;
+using Functional.WebRtc.Core.Sdp;
 using Functional.WebRtc.Runtime;
 using LanguageExt;
 using Microsoft.Extensions.Logging;
@@ -80,12 +81,11 @@ public sealed partial class PeerConnection : IDisposable, IAsyncDisposable
     public SessionDescription? PendingRemoteDescription => OrNull(_state.PendingRemote);
 
     /// <summary>Whether the remote side can take trickled candidates: null until a remote description is set.</summary>
-    public bool? CanTrickleIceCandidates => _state.RemoteDescription.MatchUnsafe(
-        d => d.TryUnmarshal().Match(
-            sdp => (bool?)(sdp.AttributeValue("ice-options").Exists(v => v.ToString().Split(' ').Contains("trickle")) ||
-                           sdp.Media.Exists(m => m.AttributeValue("ice-options").Exists(v => v.ToString().Split(' ').Contains("trickle")))),
-            _ => false),
-        () => null);
+    public bool? CanTrickleIceCandidates =>
+        _state.RemoteDescription.IsNone ? null
+        : ((SessionDescription)_state.RemoteDescription).TryUnmarshal().Match(
+            sdp => sdp.IceOptions().Contains("trickle") || sdp.Media.Exists(m => m.IceOptions().Contains("trickle")),
+            _ => false);
 
     /// <summary>The state of the pure machine behind this connection (an immutable snapshot).</summary>
     public PeerState Snapshot => _state;

@@ -114,7 +114,7 @@ public sealed partial class PeerConnection
                 ApplyTransportParameters(p);
                 break;
             case PeerOutput.IceServersChanged:
-                break; // used by the next gathering (ICE restart), as browsers do
+                break; // the running ICE agent keeps the servers it gathered with; they are read when gathering starts
             case PeerOutput.Closed:
                 CloseTransports();
                 break;
