@@ -137,32 +137,40 @@ internal static class FfmpegFiles
     /// at most between keyframes (a large value gives a lone keyframe at the start).
     /// </summary>
     public static IvfFile Vp8(int seconds = 3, int keyframeEvery = 30) =>
-        Make("ivf", ["-f", "lavfi", "-i", "testsrc=size=320x240:rate=30", "-t", $"{seconds}", "-c:v", "libvpx", "-b:v", "300k",
-            "-g", $"{keyframeEvery}", "-keyint_min", $"{keyframeEvery}"],
-            bytes => Ivf.Read(bytes).Match(f => f, e => throw new InvalidDataException(e.Message)));
+        Read(Vp8File(seconds, keyframeEvery), bytes => Ivf.Read(bytes).Match(f => f, e => throw new InvalidDataException(e.Message)));
+
+    /// <summary>As <see cref="Vp8"/>, left in a temporary .ivf file for the caller (who deletes it).</summary>
+    public static string Vp8File(int seconds = 3, int keyframeEvery = 30) =>
+        MakeFile("ivf", ["-f", "lavfi", "-i", "testsrc=size=320x240:rate=30", "-t", $"{seconds}", "-c:v", "libvpx", "-b:v", "300k",
+            "-g", $"{keyframeEvery}", "-keyint_min", $"{keyframeEvery}"]);
 
     /// <summary><paramref name="seconds"/> of a 440 Hz sine as Opus (48 kHz, 20 ms packets) in Ogg.</summary>
     public static OggOpusFile Opus(int seconds = 3) =>
-        Make("ogg", ["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000", "-t", $"{seconds}", "-c:a", "libopus", "-b:a", "48k",
-            "-frame_duration", "20"],
-            bytes => OggOpus.Read(bytes).Match(f => f, e => throw new InvalidDataException(e.Message)));
+        Read(OpusFile(seconds), bytes => OggOpus.Read(bytes).Match(f => f, e => throw new InvalidDataException(e.Message)));
+
+    /// <summary>As <see cref="Opus"/>, left in a temporary .ogg file for the caller (who deletes it).</summary>
+    public static string OpusFile(int seconds = 3) =>
+        MakeFile("ogg", ["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000", "-t", $"{seconds}", "-c:a", "libopus", "-b:a", "48k",
+            "-frame_duration", "20"]);
 
     /// <summary>Is this VP8 frame a keyframe (RFC 6386 9.1: bit 0 of the frame tag is 0)?</summary>
     public static bool IsVp8Keyframe(ReadOnlySpan<byte> frame) => frame.Length > 0 && (frame[0] & 1) == 0;
 
-    private static T Make<T>(string extension, string[] arguments, Func<byte[], T> read)
+    private static T Read<T>(string path, Func<byte[], T> read)
+    {
+        try { return read(File.ReadAllBytes(path)); }
+        finally { File.Delete(path); }
+    }
+
+    private static string MakeFile(string extension, string[] arguments)
     {
         var path = Path.Combine(Path.GetTempPath(), $"ffmpeg-{Guid.NewGuid():N}.{extension}");
-        try
-        {
-            var info = new ProcessStartInfo("ffmpeg", ["-y", "-loglevel", "error", .. arguments, path]) { RedirectStandardError = true };
-            using var ffmpeg = Process.Start(info) ?? throw new InvalidOperationException("could not start ffmpeg");
-            var errors = ffmpeg.StandardError.ReadToEndAsync();
-            if (!ffmpeg.WaitForExit(120_000)) { ffmpeg.Kill(); throw new TimeoutException("ffmpeg ran over 120 s"); }
-            if (ffmpeg.ExitCode != 0) throw new InvalidOperationException($"ffmpeg failed: {errors.Result}");
-            return read(File.ReadAllBytes(path));
-        }
-        finally { File.Delete(path); }
+        var info = new ProcessStartInfo("ffmpeg", ["-y", "-loglevel", "error", .. arguments, path]) { RedirectStandardError = true };
+        using var ffmpeg = Process.Start(info) ?? throw new InvalidOperationException("could not start ffmpeg");
+        var errors = ffmpeg.StandardError.ReadToEndAsync();
+        if (!ffmpeg.WaitForExit(120_000)) { ffmpeg.Kill(); File.Delete(path); throw new TimeoutException("ffmpeg ran over 120 s"); }
+        if (ffmpeg.ExitCode != 0) { File.Delete(path); throw new InvalidOperationException($"ffmpeg failed: {errors.Result}"); }
+        return path;
     }
 }
 
