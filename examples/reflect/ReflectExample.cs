@@ -61,7 +61,7 @@ public static class ReflectExample
                         await pc.SetRemoteDescriptionAsync(offer);
                         var output = new TrackLocalStaticRtp(RtpCodecCapability.Vp8, "video", "reflect");
                         var sender = pc.AddTrack(output);
-                        Reflect(pc, output, sender, log, counters, cancel);
+                        Attach(pc, output, sender, log, counters, cancel);
                         await pc.SetLocalDescriptionAsync(await pc.CreateAnswerAsync());
                         await pc.GatheringComplete.WaitAsync(TimeSpan.FromSeconds(10), cancel);
                         await HttpPage.ReplyAsync(context, "application/json", pc.LocalDescription!.ToJson());
@@ -85,7 +85,7 @@ public static class ReflectExample
     /// browser's receiver sends us for <paramref name="output"/> (PLI, FIR) go upstream as a PLI for the browser's track, so
     /// its encoder makes the keyframe its own decoder asks for. Both loops end when the connection closes.
     /// </summary>
-    private static void Reflect(PeerConnection pc, TrackLocalStaticRtp output, RtpSender sender, TextWriter log, ReflectCounters counters, CancellationToken cancel)
+    public static void Attach(PeerConnection pc, TrackLocalStaticRtp output, RtpSender sender, TextWriter log, ReflectCounters counters, CancellationToken cancel)
     {
         TrackRemote? upstream = null;
         pc.OnTrack += (track, receiver) =>
