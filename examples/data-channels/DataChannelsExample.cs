@@ -2,6 +2,8 @@ using System.Net;
 using System.Text;
 using Functional.WebRtc;
 
+using Examples.Shared;
+
 namespace DataChannels;
 
 /// <summary>How an example runs: its HTTP port on 127.0.0.1 (0 picks a free one), where it logs, and who hears its address.</summary>

@@ -3,6 +3,8 @@ using Functional.WebRtc;
 using Functional.WebRtc.Core.Media;
 using Functional.WebRtc.Core.Signaling;
 
+using Examples.Shared;
+
 namespace PlayFromDisk;
 
 /// <summary>How the example runs: its HTTP port on 127.0.0.1 (0 picks a free one), the files, whether to loop them.</summary>

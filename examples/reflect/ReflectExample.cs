@@ -2,6 +2,8 @@ using Functional.WebRtc;
 using Functional.WebRtc.Core.Rtp;
 using Functional.WebRtc.Core.Signaling;
 
+using Examples.Shared;
+
 namespace Reflect;
 
 /// <summary>How the example runs: its HTTP port on 127.0.0.1 (0 picks a free one), where it logs, and who hears its address.</summary>

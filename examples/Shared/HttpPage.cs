@@ -3,7 +3,7 @@ using System.Net.Sockets;
 using System.Text;
 using Functional.WebRtc;
 
-namespace PlayFromDisk;
+namespace Examples.Shared;
 
 /// <summary>The example's tiny web server on 127.0.0.1 (HttpListener): the page, the offer/answer exchange, the page's log.</summary>
 internal static class HttpPage
