@@ -323,4 +323,34 @@ public class DtlsThreadlessTests(ITestOutputHelper output)
         Assert.Single(link.SentByClient, d => HasRecord(d, DtlsContentType.Alert, 1));
         Assert.True(SpinWait.SpinUntil(() => link.Server.State == DtlsTransportState.Closed, Wait));
     }
+
+    /// <summary>Random datagrams and mutations of real ones (each record type) never throw and never end the association.</summary>
+    [Fact]
+    public void Noise_and_mutated_records_after_the_handshake_are_dropped_without_harm()
+    {
+        using var link = new Link(server: DtlsOptions.Default with { InitialRetransmitTimeout = TimeSpan.Zero });
+        link.Connect();
+        var hold = true;
+        link.FromClient = _ => !Volatile.Read(ref hold);
+        Assert.True(link.Client.Send(new byte[100]));
+        Assert.True(link.Client.ApplicationRecords!.SendAlert(DtlsAlert.Close));
+        var samples = link.SentByClient.ToArray(); // the handshake flights, an application_data record, a close_notify
+        var random = new Random(5);
+        for (var i = 0; i < 2000; i++)
+        {
+            byte[] d;
+            if (i % 2 == 0) { d = new byte[random.Next(0, 80)]; random.NextBytes(d); if (d.Length > 0 && i % 4 == 0) d[0] = (byte)random.Next(20, 25); }
+            else
+            {
+                d = (byte[])samples[random.Next(samples.Length)].Clone();
+                if (d.Length == 0) continue;
+                var at = random.Next(DtlsRecord.HeaderLength - 2 < d.Length ? Math.Min(d.Length, DtlsRecord.HeaderLength - 2) : d.Length, d.Length);
+                d[at] ^= (byte)random.Next(1, 256); // past the epoch: the tag no longer verifies
+            }
+            link.Server.ReceiveDatagram(d);
+        }
+        Assert.Equal(DtlsTransportState.Connected, link.Server.State);
+        Volatile.Write(ref hold, false);
+        AssertRoundTrip(link, 1);
+    }
 }

@@ -327,10 +327,10 @@ public sealed class DtlsEndpoint : IDisposable, IDtlsSession
     private void HandOver(DtlsHandshakeResult result)
     {
         fastReceive = true;
+        handshake.TrySetResult(result);
         Interlocked.MemoryBarrier();
         DrainQueued();
         transport.ReaderEnded();
-        handshake.TrySetResult(result);
     }
 
     /// <summary>
