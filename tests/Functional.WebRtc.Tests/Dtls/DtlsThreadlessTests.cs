@@ -353,4 +353,22 @@ public class DtlsThreadlessTests(ITestOutputHelper output)
         Volatile.Write(ref hold, false);
         AssertRoundTrip(link, 1);
     }
+
+    /// <summary>The record buffer starts at the send limit and grows for a larger record (up to 2^14 octets).</summary>
+    [Fact]
+    public void Records_larger_than_the_send_limit_still_go_out_up_to_2_to_the_14()
+    {
+        using var link = new Link();
+        link.Connect();
+        var atServer = new BlockingCollection<byte[]>();
+        link.Server.DataReceived += d => atServer.Add(d.ToArray());
+        foreach (var size in new[] { 1163, 5000, 16384, 100 })
+        {
+            var m = Enumerable.Range(0, size).Select(i => (byte)(i * 31)).ToArray();
+            Assert.True(link.Client.Send(m), $"size {size}");
+            Assert.True(atServer.TryTake(out var got, Wait), $"size {size}");
+            Assert.Equal(m, got);
+        }
+        Assert.False(link.Client.Send(new byte[16385]));
+    }
 }

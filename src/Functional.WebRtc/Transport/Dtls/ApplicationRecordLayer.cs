@@ -36,7 +36,7 @@ internal sealed class ApplicationRecordLayer : IDisposable
     private readonly QueueDatagramTransport transport;
     private readonly Lock writeLock = new();
     private readonly Lock readLock = new();
-    private readonly byte[] writeBuffer = new byte[DtlsRecordProtection.RecordLength(DtlsRecordProtection.MaxPlaintextLength)];
+    private byte[] writeBuffer;           // one record; sized for SendLimit, grown on demand up to 2^14 octets (guarded by writeLock)
     private readonly byte[] readBuffer;
     private ulong nextSequence;           // guarded by writeLock
     private bool writeClosed, readClosed;
@@ -52,6 +52,8 @@ internal sealed class ApplicationRecordLayer : IDisposable
         this.transport = transport;
         readBuffer = new byte[Math.Max(receiveLimit, 2048)];
         SendLimit = sendLimit;
+        // Not 16 KiB per association up front (idle memory): a record of the send limit is the common case.
+        writeBuffer = new byte[DtlsRecordProtection.RecordLength(Math.Clamp(sendLimit, 0, DtlsRecordProtection.MaxPlaintextLength))];
     }
 
     /// <summary>Application-data records sealed, opened, and records dropped (replayed, forged, malformed or unexpected).</summary>
@@ -156,6 +158,8 @@ internal sealed class ApplicationRecordLayer : IDisposable
     private bool SealAndSend(byte contentType, ReadOnlySpan<byte> plaintext)
     {
         if (writeClosed || plaintext.Length > DtlsRecordProtection.MaxPlaintextLength || nextSequence > DtlsRecord.MaxSequenceNumber) return false;
+        var needed = DtlsRecordProtection.RecordLength(plaintext.Length);
+        if (writeBuffer.Length < needed) writeBuffer = new byte[needed];
         var n = writer.Seal(contentType, nextSequence, plaintext, writeBuffer);
         if (n < 0) return false;
         nextSequence++;

@@ -116,7 +116,7 @@ public sealed class QueueDatagramTransport : DatagramTransport
             recording = false;
             gate = null; // the client's CertificateVerify is in: nothing left to hold back
             finalFlight = lastFlightMayBeLost ? [.. flight] : [];
-            if (!lastFlightMayBeLost || flight.Count == 0) { awaitingAnswer = false; flight.Clear(); repeating = false; seen.Clear(); }
+            if (!lastFlightMayBeLost || flight.Count == 0) { awaitingAnswer = false; flight.Clear(); repeating = false; ForgetSeen(); }
         }
     }
 
@@ -211,10 +211,17 @@ public sealed class QueueDatagramTransport : DatagramTransport
             awaitingAnswer = false;
             flight.Clear();
             repeating = false;
-            seen.Clear();
+            ForgetSeen();
             repeatTimer?.Dispose();
             repeatTimer = null;
         }
+    }
+
+    /// <summary>The handshake's duplicate detection is over: drop its table too (idle memory). Call under sendLock.</summary>
+    private void ForgetSeen()
+    {
+        seen.Clear();
+        seen.TrimExcess();
     }
 
     /// <summary>Datagrams queued for a reader that will not come (the endpoint reads them itself from now on).</summary>
