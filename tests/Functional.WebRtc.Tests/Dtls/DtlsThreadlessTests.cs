@@ -371,4 +371,19 @@ public class DtlsThreadlessTests(ITestOutputHelper output)
         }
         Assert.False(link.Client.Send(new byte[16385]));
     }
+
+    [Fact]
+    public void Close_from_a_DataReceived_handler_on_the_receiving_thread_does_not_deadlock()
+    {
+        using var link = new Link();
+        link.Connect();
+        var closedInHandler = new ManualResetEventSlim();
+        link.Server.DataReceived += _ => { link.Server.Close(); closedInHandler.Set(); };
+        var sender = new Thread(() => link.Client.Send([1, 2, 3])) { IsBackground = true };
+        sender.Start();
+        Assert.True(closedInHandler.Wait(Wait));
+        Assert.True(sender.Join(Wait), "the receiving (sending) thread deadlocked");
+        Assert.Equal(DtlsTransportState.Closed, link.Server.State);
+        Assert.True(SpinWait.SpinUntil(() => link.Client.State == DtlsTransportState.Closed, Wait), $"client {link.Client.State}");
+    }
 }
