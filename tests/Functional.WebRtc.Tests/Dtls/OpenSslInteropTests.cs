@@ -121,6 +121,9 @@ public sealed class OpenSslInteropTests(ITestOutputHelper output) : IDisposable
         Assert.True(DtlsTestHelpers.WaitAll(TimeSpan.FromSeconds(20), client.Handshake), $"{client.FailureReason}\n{log.Text}");
         Assert.Equal(suite, client.Result!.CipherSuite);
         Assert.Equal(ours, client.FastApplicationData);
+        // AES-GCM: our record layer runs the association and the DTLS thread ends; CBC keeps BouncyCastle's thread.
+        if (ours) Assert.True(SpinWait.SpinUntil(() => client.ThreadEnded, TimeSpan.FromSeconds(10)), "DTLS thread alive after connect");
+        else Assert.False(client.ThreadEnded);
         for (var i = 0; i < 30; i++) Assert.True(client.Send(Encoding.ASCII.GetBytes($"line {i} from dotnet\n")));
         Assert.True(SpinWait.SpinUntil(() => log.Text.Contains("line 29 from dotnet"), TimeSpan.FromSeconds(10)), log.Text);
         Assert.All(Enumerable.Range(0, 30), i => Assert.Contains($"line {i} from dotnet", log.Text));
@@ -168,6 +171,52 @@ public sealed class OpenSslInteropTests(ITestOutputHelper output) : IDisposable
         // (the line sometimes never reaches the wire, on BouncyCastle's record layer as on ours), so only our side sends.
         Assert.True(server.Send(Encoding.ASCII.GetBytes("pong from dotnet\n")));
         Assert.True(SpinWait.SpinUntil(() => log.Text.Contains("pong from dotnet"), TimeSpan.FromSeconds(10)), log.Text);
+    }
+
+    /// <summary>
+    /// Our server's final flight (ChangeCipherSpec + Finished) is lost once and we do not repeat it ourselves: the
+    /// handshake completes because s_client retransmits its flight and our threadless record layer answers with ours
+    /// (RFC 6347 section 4.2.4). Then s_client's close_notify closes us, and our answer goes out sealed by our layer.
+    /// </summary>
+    [OpenSslFact]
+    public void Openssl_s_client_recovers_our_lost_final_flight_and_its_close_notify_closes_our_threadless_server()
+    {
+        var (certPem, keyPem, fingerprint) = MakeOpenSslCertificate();
+        using var udp = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
+        var port = ((IPEndPoint)udp.Client.LocalEndPoint!).Port;
+        IPEndPoint? peer = null;
+        var lost = 0;
+        var options = DtlsOptions.Default with { InitialRetransmitTimeout = TimeSpan.Zero };
+        using var server = new DtlsEndpoint(DtlsRole.Server, DtlsCertificate.Generate(), d =>
+        {
+            // Drop our first datagram that carries the ChangeCipherSpec (the start of the final flight).
+            if (d.Length > 0 && d[0] == DtlsContentType.ChangeCipherSpec && Interlocked.Exchange(ref lost, 1) == 0) return;
+            if (peer is { } p) udp.Send(d, p);
+        }, [fingerprint], options);
+        using var pump = Pump(udp, server, from => peer ??= from);
+        server.Start();
+        var client = StartOpenSsl(
+            $"s_client -dtls1_2 -connect 127.0.0.1:{port} -cert {certPem} -key {keyPem} -mtu 1200 " +
+            "-use_srtp SRTP_AEAD_AES_128_GCM -keymatexport EXTRACTOR-dtls_srtp -keymatexportlen 56", out var log);
+
+        Assert.True(DtlsTestHelpers.WaitAll(TimeSpan.FromSeconds(20), server.Handshake), $"{server.FailureReason}\n{log.Text}");
+        Assert.True(server.FastApplicationData);
+        Assert.True(SpinWait.SpinUntil(() => server.ThreadEnded, TimeSpan.FromSeconds(10)), "DTLS thread alive after connect");
+        // s_client prints the keying material once its handshake is done, i.e. once it got our resent final flight.
+        Assert.True(SpinWait.SpinUntil(() => KeyingMaterial(log.Text) is not null, TimeSpan.FromSeconds(20)), log.Text);
+        Assert.Equal(1, lost);
+        Assert.True(server.Transport.Counters.Repeated >= 1, "the final flight was not resent");
+        Assert.Equal(KeyingMaterial(log.Text), server.Result!.KeyingMaterial);
+        output.WriteLine($"resent {server.Transport.Counters.Repeated} datagrams");
+
+        Assert.True(server.Send(Encoding.ASCII.GetBytes("pong from dotnet\n")));
+        Assert.True(SpinWait.SpinUntil(() => log.Text.Contains("pong from dotnet"), TimeSpan.FromSeconds(10)), log.Text);
+        // "Q" (or the end of its input) makes s_client shut down: close_notify (RFC 5246 section 7.2.1).
+        client.StandardInput.WriteLine("Q");
+        client.StandardInput.Close();
+        Assert.True(SpinWait.SpinUntil(() => server.State == DtlsTransportState.Closed, TimeSpan.FromSeconds(15)), $"{server.State}\n{log.Text}");
+        Assert.Equal("closed by the peer (close_notify)", server.FailureReason);
+        Assert.True(server.ThreadEnded);
     }
 
     [OpenSslFact]

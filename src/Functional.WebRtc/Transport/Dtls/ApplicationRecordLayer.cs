@@ -4,46 +4,66 @@ using Org.BouncyCastle.Crypto.Tls;
 
 namespace Functional.WebRtc.Transport.Dtls;
 
+/// <summary>What one received datagram asked of the endpoint besides its application data.</summary>
+/// <param name="PeerRetransmitted">It held a record of the peer's retransmitted last flight (RFC 6347 section 4.2.4).</param>
+/// <param name="Alert">The first protected alert that ends the association (close_notify or fatal), if any; records after it were not read.</param>
+internal readonly record struct ReceivedControl(bool PeerRetransmitted, DtlsAlert? Alert);
+
 /// <summary>
-/// Our record layer for application data once an AES-GCM handshake is done: BouncyCastle keeps the handshake,
-/// its retransmissions and the alerts; application_data records of the current epoch are sealed and opened here
-/// with <see cref="DtlsRecordProtection"/> (AES-NI), without the managed cipher and without per-record allocation.
+/// Our record layer once an AES-GCM handshake is done: BouncyCastle runs the handshake only; from then on every
+/// record of the association is sealed and opened here with <see cref="DtlsRecordProtection"/> (AES-NI), on the
+/// caller's thread, without the managed cipher and without per-record allocation:
+/// <list type="bullet">
+/// <item>application_data both ways;</item>
+/// <item>alerts of the current epoch (close_notify, fatal alerts), which <see cref="Receive"/> reports and
+/// <see cref="SendAlert"/> / <see cref="SendCloseNotify"/> send;</item>
+/// <item>the peer's retransmitted last flight, which <see cref="Receive"/> reports (the endpoint resends ours).</item>
+/// </list>
 /// <para>
 /// Sequence numbers. Records of one epoch must never repeat a sequence number (it is our GCM nonce). BouncyCastle
-/// still writes in the same epoch after the handshake (a retransmitted Finished, close_notify), so both draw from one
-/// counter: BouncyCastle's own for the epoch (DtlsEpoch.AllocateSequenceNumber, reached by reflection on the pinned
-/// 1.8.10). If that is not reachable the fast path is not used.
+/// wrote the epoch's first records (our Finished); <see cref="Create"/> takes the next number from its counter once
+/// (DtlsEpoch.AllocateSequenceNumber, reached by reflection on the pinned 1.8.10) and from then on this layer is
+/// the epoch's only writer and counts on itself. If that counter is not reachable the fast path is not used.
 /// </para>
 /// Sending: one writer at a time (a lock). Receiving: one reader at a time (another lock); may run concurrently with sending.
 /// </summary>
 internal sealed class ApplicationRecordLayer : IDisposable
 {
+    private const int AlertLength = 2;
+
     private readonly DtlsRecordProtection writer;
     private readonly DtlsRecordProtection reader;
-    private readonly Func<long> allocateSequence;
     private readonly QueueDatagramTransport transport;
     private readonly Lock writeLock = new();
     private readonly Lock readLock = new();
-    private readonly byte[] writeBuffer = new byte[DtlsRecordProtection.RecordLength(DtlsRecordProtection.MaxPlaintextLength)];
+    private byte[] writeBuffer;           // one record; sized for SendLimit, grown on demand up to 2^14 octets (guarded by writeLock)
     private readonly byte[] readBuffer;
+    private ulong nextSequence;           // guarded by writeLock
     private bool writeClosed, readClosed;
+    private bool peerEnded;               // an alert ended the association: read nothing more (guarded by readLock)
     private long recordsSent, recordsOpened, recordsDropped;
 
-    private ApplicationRecordLayer(DtlsRecordProtection writer, DtlsRecordProtection reader, Func<long> allocateSequence,
-        QueueDatagramTransport transport, int receiveLimit)
+    private ApplicationRecordLayer(DtlsRecordProtection writer, DtlsRecordProtection reader, ulong firstSequence,
+        QueueDatagramTransport transport, int receiveLimit, int sendLimit)
     {
         this.writer = writer;
         this.reader = reader;
-        this.allocateSequence = allocateSequence;
+        nextSequence = firstSequence;
         this.transport = transport;
         readBuffer = new byte[Math.Max(receiveLimit, 2048)];
+        SendLimit = sendLimit;
+        // Not 16 KiB per association up front (idle memory): a record of the send limit is the common case.
+        writeBuffer = new byte[DtlsRecordProtection.RecordLength(Math.Clamp(sendLimit, 0, DtlsRecordProtection.MaxPlaintextLength))];
     }
 
-    /// <summary>Records sealed, opened, and dropped (replayed, forged or malformed).</summary>
+    /// <summary>Application-data records sealed, opened, and records dropped (replayed, forged, malformed or unexpected).</summary>
     public (long Sent, long Opened, long Dropped) Counters =>
         (Interlocked.Read(ref recordsSent), Interlocked.Read(ref recordsOpened), Interlocked.Read(ref recordsDropped));
 
     public ushort Epoch => writer.Epoch;
+
+    /// <summary>The largest application-data payload that fits one datagram (what BouncyCastle computed for the epoch).</summary>
+    public int SendLimit { get; }
 
     /// <summary>
     /// The AES-GCM key block (RFC 5246 section 6.3) for the negotiated suite, or null for any other suite.
@@ -63,13 +83,19 @@ internal sealed class ApplicationRecordLayer : IDisposable
         finally { Array.Clear(block); }
     }
 
-    /// <summary>Our record layer over a connected BouncyCastle transport, or null when the epoch's counter is unreachable.</summary>
+    /// <summary>
+    /// Our record layer taking over from a connected BouncyCastle transport, or null when the epoch's counter is
+    /// unreachable. BouncyCastle must write nothing more in the epoch afterwards (its thread ends; we send close_notify).
+    /// </summary>
     public static ApplicationRecordLayer? Create(DtlsTransport connected, DtlsAeadKeys keys, DtlsRole role, QueueDatagramTransport transport, int receiveLimit)
     {
         if (!TryGetSequenceAllocator(connected, out var allocate, out var epoch) || epoch is < 1 or > ushort.MaxValue) return null;
+        long first;
+        try { first = allocate(); }
+        catch (TlsFatalAlert) { return null; } // the epoch is exhausted (cannot happen right after a handshake)
         var (write, read) = keys.For(role);
         return new ApplicationRecordLayer(new DtlsRecordProtection(write, (ushort)epoch), new DtlsRecordProtection(read, (ushort)epoch),
-            allocate, transport, receiveLimit);
+            (ulong)first, transport, receiveLimit, connected.GetSendLimit());
     }
 
     private static readonly FieldInfo? RecordLayerField = typeof(DtlsTransport).GetField("mRecordLayer", BindingFlags.Instance | BindingFlags.NonPublic);
@@ -101,38 +127,66 @@ internal sealed class ApplicationRecordLayer : IDisposable
     /// <summary>Seals <paramref name="data"/> in one application_data record and sends it. False when closed or too large.</summary>
     public bool Send(ReadOnlySpan<byte> data)
     {
-        lock (writeLock)
-        {
-            if (writeClosed || data.Length > DtlsRecordProtection.MaxPlaintextLength) return false;
-            long sequence;
-            try { sequence = allocateSequence(); }
-            catch (TlsFatalAlert) { return false; } // 2^48 records: the epoch is exhausted
-            var n = writer.Seal(DtlsContentType.ApplicationData, (ulong)sequence, data, writeBuffer);
-            if (n < 0) return false;
-            transport.SendApplicationData(writeBuffer.AsSpan(0, n));
-            recordsSent++;
-            return true;
-        }
+        lock (writeLock) return SealAndSend(DtlsContentType.ApplicationData, data);
+    }
+
+    /// <summary>Sends an alert in the current epoch (RFC 5246 section 7.2). False when writing is closed.</summary>
+    public bool SendAlert(DtlsAlert alert)
+    {
+        Span<byte> body = stackalloc byte[AlertLength];
+        alert.Write(body);
+        lock (writeLock) return SealAndSend(DtlsContentType.Alert, body);
     }
 
     /// <summary>
-    /// Opens the application_data records of our epoch in <paramref name="datagram"/> and hands each plaintext to
-    /// <paramref name="deliver"/> (on this thread, in order). Records of other types or epochs (handshake
-    /// retransmissions, alerts) come back in <paramref name="others"/> as one datagram for BouncyCastle.
-    /// Replayed, forged or malformed records are dropped (RFC 6347 section 4.1.2.7). False once disposed.
+    /// Sends close_notify and closes writing: nothing may follow it (RFC 5246 section 7.2.1). Safe from any thread,
+    /// once; false when writing was already closed.
     /// </summary>
-    public bool Receive(ReadOnlySpan<byte> datagram, DtlsDataHandler? deliver, out byte[]? others)
+    public bool SendCloseNotify()
     {
-        others = null;
+        Span<byte> body = stackalloc byte[AlertLength];
+        DtlsAlert.Close.Write(body);
+        lock (writeLock)
+        {
+            var sent = SealAndSend(DtlsContentType.Alert, body);
+            CloseWriting();
+            return sent;
+        }
+    }
+
+    /// <summary>Call under writeLock.</summary>
+    private bool SealAndSend(byte contentType, ReadOnlySpan<byte> plaintext)
+    {
+        if (writeClosed || plaintext.Length > DtlsRecordProtection.MaxPlaintextLength || nextSequence > DtlsRecord.MaxSequenceNumber) return false;
+        var needed = DtlsRecordProtection.RecordLength(plaintext.Length);
+        if (writeBuffer.Length < needed) writeBuffer = new byte[needed];
+        var n = writer.Seal(contentType, nextSequence, plaintext, writeBuffer);
+        if (n < 0) return false;
+        nextSequence++;
+        transport.SendApplicationData(writeBuffer.AsSpan(0, n));
+        if (contentType == DtlsContentType.ApplicationData) recordsSent++;
+        return true;
+    }
+
+    /// <summary>
+    /// Reads every record of <paramref name="datagram"/> (RFC 6347 section 4.1: a datagram may carry several):
+    /// application data is opened and handed to <paramref name="deliver"/> (on this thread, in order); a protected
+    /// alert that ends the association is reported and stops the reading (nothing after it counts); the peer's
+    /// retransmitted flight is reported. Replayed, forged, malformed or unexpected records are dropped
+    /// (RFC 6347 section 4.1.2.7). Nothing is reported once disposed.
+    /// </summary>
+    public ReceivedControl Receive(ReadOnlySpan<byte> datagram, DtlsDataHandler? deliver)
+    {
         lock (readLock)
         {
-            if (readClosed) return false;
+            if (readClosed || peerEnded) return default;
             var buffer = datagram.Length <= readBuffer.Length ? readBuffer : new byte[datagram.Length];
             datagram.CopyTo(buffer);
             var offset = 0;
             var opened = false;
-            List<(int Offset, int Length)>? rest = null;
-            while (offset < datagram.Length)
+            var retransmitted = false;
+            DtlsAlert? ending = null;
+            while (offset < datagram.Length && ending is null)
             {
                 if (!DtlsRecord.TryReadHeader(buffer.AsSpan(offset, datagram.Length - offset), out var h))
                 {
@@ -141,42 +195,46 @@ internal sealed class ApplicationRecordLayer : IDisposable
                 }
                 var length = DtlsRecord.HeaderLength + h.Length;
                 var record = buffer.AsSpan(offset, length);
-                switch (reader.Open(record, DtlsContentType.ApplicationData, out var at, out var n))
+                offset += length;
+                switch (DtlsPostHandshake.Classify(h, reader.Epoch))
                 {
-                    case DtlsOpenStatus.Opened:
+                    case DtlsPostHandshakeRecord.ApplicationData:
+                        if (reader.Open(record, DtlsContentType.ApplicationData, out var at, out var n) != DtlsOpenStatus.Opened) { recordsDropped++; break; }
                         opened = true;
                         recordsOpened++;
                         deliver?.Invoke(record.Slice(at, n));
-                        if (readClosed) return true; // the handler closed the endpoint
+                        if (readClosed) return new ReceivedControl(retransmitted, null); // the handler closed the endpoint
                         break;
-                    case DtlsOpenStatus.NotOurs:
-                        (rest ??= []).Add((offset, length));
+                    case DtlsPostHandshakeRecord.Alert:
+                        if (reader.Open(record, DtlsContentType.Alert, out at, out n) != DtlsOpenStatus.Opened
+                            || !DtlsAlert.TryRead(record.Slice(at, n), out var alert)) { recordsDropped++; break; }
+                        opened = true;
+                        // Warning alerts other than close_notify change nothing (RFC 5246 section 7.2).
+                        if (alert.EndsAssociation) { ending = alert; peerEnded = true; }
+                        break;
+                    case DtlsPostHandshakeRecord.PeerRetransmission:
+                        retransmitted = true;
                         break;
                     default:
                         recordsDropped++;
                         break;
                 }
-                offset += length;
             }
             if (opened) transport.ApplicationTrafficReceived();
-            if (rest is not null)
-            {
-                // Untouched (Open changes nothing unless it opens), so the bytes are still as received.
-                others = new byte[rest.Sum(r => r.Length)];
-                var o = 0;
-                foreach (var (start, length) in rest) { buffer.AsSpan(start, length).CopyTo(others.AsSpan(o)); o += length; }
-            }
-            return true;
+            return new ReceivedControl(retransmitted, ending);
         }
+    }
+
+    /// <summary>Call under writeLock.</summary>
+    private void CloseWriting()
+    {
+        if (!writeClosed) { writeClosed = true; writer.Dispose(); }
     }
 
     public void Dispose()
     {
         // One lock at a time: a DataReceived handler runs under the read lock and may Send (write lock).
-        lock (writeLock)
-        {
-            if (!writeClosed) { writeClosed = true; writer.Dispose(); }
-        }
+        lock (writeLock) CloseWriting();
         lock (readLock)
         {
             if (!readClosed) { readClosed = true; reader.Dispose(); }

@@ -10,7 +10,7 @@ namespace Functional.WebRtc.Transport.Dtls;
 public delegate void DtlsDataHandler(ReadOnlySpan<byte> data);
 
 /// <summary>
-/// One DTLS 1.2 association for WebRTC (RFC 5763/5764, RFC 8827), run by BouncyCastle on a dedicated thread.
+/// One DTLS 1.2 association for WebRTC (RFC 5763/5764, RFC 8827); BouncyCastle runs the handshake on a dedicated thread.
 /// <list type="bullet">
 /// <item>Received DTLS datagrams go in with <see cref="ReceiveDatagram"/>; our datagrams go out through the
 /// <see cref="DatagramSender"/> given to the constructor (the ICE-selected pair).</item>
@@ -18,21 +18,24 @@ public delegate void DtlsDataHandler(ReadOnlySpan<byte> data);
 /// checked against the SDP fingerprints (<see cref="SetRemoteFingerprints"/>, which may come late: the check waits).</item>
 /// <item>On success: <see cref="Connected"/> with the SRTP profile and keying material, state connected; then
 /// <see cref="Send"/> and <see cref="DataReceived"/> carry application data (SCTP packets).</item>
-/// <item><see cref="Close"/> sends close_notify, stops the thread and waits for it to end.</item>
+/// <item><see cref="Close"/> sends close_notify, stops the thread (if still running) and waits for it to end.</item>
 /// </list>
-/// Application data. With an AES-GCM suite (what browsers negotiate) BouncyCastle runs the handshake and the alerts
-/// only: application_data records are sealed by <see cref="Send"/> on the caller's thread and opened inside
-/// <see cref="ReceiveDatagram"/>, which then raises <see cref="DataReceived"/> on ITS caller's thread (the socket
-/// receive loop), see <see cref="ApplicationRecordLayer"/>. With other suites, or
-/// <see cref="DtlsOptions.FastApplicationData"/> off, BouncyCastle's record layer carries them (DataReceived on the DTLS thread).
-/// Other events are raised on the DTLS thread (or the thread calling Close); handlers must be quick and must not block
-/// (post to your own loop). Calling Close from a handler is allowed. DataReceived may be raised from two threads
-/// at once for a moment right after Connected (records BouncyCastle queued before the switch).
+/// After the handshake. With an AES-GCM suite (what browsers negotiate, and we) BouncyCastle runs the handshake only
+/// and its thread ENDS once connected: no thread per association at idle. Every later record is handled by
+/// <see cref="ApplicationRecordLayer"/>: application_data is sealed by <see cref="Send"/> on the caller's thread and
+/// opened inside <see cref="ReceiveDatagram"/>, which raises <see cref="DataReceived"/> on ITS caller's thread (the socket
+/// receive loop); a protected close_notify is answered with ours (state closed), a fatal alert fails the association,
+/// and the peer's retransmitted last flight makes us resend our final flight (RFC 6347 section 4.2.4), all on that
+/// same thread. With other suites, or <see cref="DtlsOptions.FastApplicationData"/> off, the thread stays and
+/// BouncyCastle's record layer carries everything (DataReceived on the DTLS thread).
+/// Other events are raised on the DTLS thread, the receiving thread or the thread calling Close; handlers must be quick
+/// and must not block (post to your own loop). Calling Close from a handler is allowed.
 /// </summary>
 public sealed class DtlsEndpoint : IDisposable, IDtlsSession
 {
     private static int nextId;
     private static int liveThreads;
+    private int shutDown;                             // 1 once closing or closed (Close, peer close_notify, fatal alert)
 
     private readonly QueueDatagramTransport transport;
     private readonly CancellationTokenSource closing = new();
@@ -52,8 +55,8 @@ public sealed class DtlsEndpoint : IDisposable, IDtlsSession
     private volatile bool peerClosed;
     private DateTime handshakeStartedAt;
     private DtlsAeadKeys? aeadKeys;                  // from NotifyHandshakeComplete until the record layer takes them
-    private volatile ApplicationRecordLayer? records; // our application_data records (AES-GCM suites)
-    private volatile bool fastReceive;                // records opens received application data (after Connected)
+    private volatile ApplicationRecordLayer? records; // our record layer after the handshake (AES-GCM suites)
+    private volatile bool fastReceive;                // records reads every received datagram (after Connected)
 
     public DtlsEndpoint(DtlsRole role, DtlsCertificate certificate, DatagramSender send,
         IEnumerable<Fingerprint>? remoteFingerprints = null, DtlsOptions? options = null)
@@ -79,16 +82,19 @@ public sealed class DtlsEndpoint : IDisposable, IDtlsSession
     /// <summary>Completes when connected (right after the Connected event); faults when the handshake fails or the endpoint closes first.</summary>
     public Task<DtlsHandshakeResult> Handshake => handshake.Task;
     /// <summary>The largest application-data payload that fits one datagram of <see cref="DtlsOptions.Mtu"/> (after connect).</summary>
-    public int MaxApplicationDataSize { get { lock (recordLock) return dtls?.GetSendLimit() ?? 0; } }
+    public int MaxApplicationDataSize { get { if (records is { } r) return r.SendLimit; lock (recordLock) return dtls?.GetSendLimit() ?? 0; } }
     /// <summary>The transport under the record layer (counters, for diagnostics).</summary>
     public QueueDatagramTransport Transport => transport;
-    /// <summary>DTLS threads started by any endpoint and not yet ended (for leak tests).</summary>
+    /// <summary>
+    /// DTLS threads started by any endpoint and not yet ended (for leak tests): handshakes in progress, and associations
+    /// on BouncyCastle's record layer (non-AES-GCM suites). A connected AES-GCM association has none.
+    /// </summary>
     public static int LiveThreads => Volatile.Read(ref liveThreads);
-    /// <summary>True when application data records are protected by us (AES-GCM suites), not by BouncyCastle.</summary>
+    /// <summary>True when the records after the handshake are ours (AES-GCM suites: no thread), not BouncyCastle's.</summary>
     public bool FastApplicationData => records is not null;
     /// <summary>Our application-data record layer, when in use (counters, for tests).</summary>
     internal ApplicationRecordLayer? ApplicationRecords => records;
-    /// <summary>True once the DTLS thread has ended (or never started).</summary>
+    /// <summary>True once the DTLS thread has ended (or never started); right after connect with an AES-GCM suite.</summary>
     public bool ThreadEnded => thread is not { IsAlive: true };
 
     /// <summary>new -> connecting -> connected | failed -> closed.</summary>
@@ -119,7 +125,14 @@ public sealed class DtlsEndpoint : IDisposable, IDtlsSession
         }
     }
 
-    /// <summary>Starts the handshake on a new thread (state connecting). Call once.</summary>
+    /// <summary>
+    /// Starts the handshake on a new thread (state connecting). Call once. A dedicated thread, not a thread-pool work
+    /// item: BouncyCastle blocks it for the whole handshake (waiting for flights, for the remote fingerprints, up to
+    /// <see cref="DtlsOptions.HandshakeTimeout"/>), and many handshakes at once would starve the pool that runs the
+    /// socket receives feeding them. What the thread costs (benchmarks/results/dtls-idle.md): starting one took ~1 ms
+    /// on a heavily loaded 2-core machine (mostly waiting to be scheduled) against ~30 us for a work item, next to a
+    /// ~4 ms handshake; with AES-GCM the thread ends as soon as the handshake does.
+    /// </summary>
     public void Start()
     {
         lock (stateLock)
@@ -133,18 +146,57 @@ public sealed class DtlsEndpoint : IDisposable, IDtlsSession
     }
 
     /// <summary>
-    /// A received DTLS datagram (RFC 7983: first byte 20..63) from the demultiplexer. Thread-safe. Once connected
-    /// with an AES-GCM suite, its application_data records are opened here and <see cref="DataReceived"/> is raised
-    /// on the calling thread; everything else is copied to BouncyCastle's thread.
+    /// A received DTLS datagram (RFC 7983: first byte 20..63) from the demultiplexer. Thread-safe. During the
+    /// handshake (and on BouncyCastle's record layer) it is copied to the DTLS thread's queue. Once connected with an
+    /// AES-GCM suite it is read here, on the calling thread: <see cref="DataReceived"/> for application data, and
+    /// alerts and retransmissions acted on.
     /// </summary>
     public void ReceiveDatagram(ReadOnlySpan<byte> datagram)
     {
-        if (fastReceive && records is { } r && !closing.IsCancellationRequested && r.Receive(datagram, DataReceived, out var others))
+        if (fastReceive)
         {
-            if (others is not null) transport.Enqueue(others);
+            ReadRecords(datagram);
             return;
         }
         transport.Enqueue(datagram.ToArray());
+        // The switch to our record layer may have happened meanwhile, after its drain of the queue: read it here.
+        Interlocked.MemoryBarrier();
+        if (fastReceive) DrainQueued();
+    }
+
+    /// <summary>Reads one datagram with our record layer (after connect, AES-GCM) and acts on what it reports.</summary>
+    private void ReadRecords(ReadOnlySpan<byte> datagram)
+    {
+        if (records is not { } r || closing.IsCancellationRequested) return;
+        var control = r.Receive(datagram, DataReceived);
+        if (control.PeerRetransmitted) transport.ResendFinalFlight();
+        if (control.Alert is { } alert) AlertEnded(alert);
+    }
+
+    /// <summary>Datagrams queued for the DTLS thread before our record layer took over (or racing with the switch).</summary>
+    private void DrainQueued()
+    {
+        while (!closing.IsCancellationRequested && transport.TryTakeQueued(out var d)) ReadRecords(d);
+    }
+
+    /// <summary>
+    /// The peer ended the association with a protected alert. close_notify: answer with ours (RFC 5246 section 7.2.1)
+    /// and close. A fatal alert: fail, sending nothing (RFC 5246 section 7.2.2).
+    /// </summary>
+    private void AlertEnded(DtlsAlert alert)
+    {
+        if (Interlocked.Exchange(ref shutDown, 1) != 0) return;
+        if (alert.IsCloseNotify)
+        {
+            records?.SendCloseNotify();
+            FailureReason ??= "closed by the peer (close_notify)";
+        }
+        else FailureReason ??= $"peer sent fatal alert {AlertDescription.GetText(alert.Description)}";
+        closing.Cancel();
+        records?.Dispose();
+        transport.Close();
+        if (alert.IsCloseNotify) Move(DtlsTransportState.Closed);
+        else Fail(FailureReason);
     }
 
     /// <summary>
@@ -172,20 +224,29 @@ public sealed class DtlsEndpoint : IDisposable, IDtlsSession
         }
     }
 
-    /// <summary>Sends close_notify (if connected), stops the DTLS thread and waits for it to end; state closed.</summary>
+    /// <summary>
+    /// Sends close_notify (if connected: sealed by our record layer with AES-GCM, else by BouncyCastle), stops the DTLS
+    /// thread if one still runs and waits for it to end; state closed. Idempotent; allowed from any event handler.
+    /// </summary>
     public void Close() => Shutdown(sendCloseNotify: true);
 
     public void Dispose() => Close();
 
     private void Shutdown(bool sendCloseNotify)
     {
-        if (!closing.IsCancellationRequested)
+        if (Interlocked.Exchange(ref shutDown, 1) == 0)
         {
             closing.Cancel();
-            records?.Dispose();
+            if (records is { } r)
+            {
+                // Our record layer is the epoch's only writer once BouncyCastle's thread is gone (its DtlsTransport.Close
+                // would write from the record state it left): close_notify sealed by us (RFC 5246 section 7.2.1).
+                if (sendCloseNotify) r.SendCloseNotify();
+                r.Dispose();
+            }
             lock (recordLock)
             {
-                // DtlsTransport.Close sends close_notify (RFC 5246 section 7.2.1) and closes our transport.
+                // On BouncyCastle's record layer, DtlsTransport.Close sends close_notify and closes our transport.
                 if (dtls is not null && sendCloseNotify) { try { dtls.Close(); } catch (Exception) { } }
             }
             try { peer?.Cancel(); } catch (Exception) { }
@@ -202,6 +263,7 @@ public sealed class DtlsEndpoint : IDisposable, IDtlsSession
 
     private void Run()
     {
+        var handedOver = false; // our record layer runs the association: the transport and records outlive this thread
         try
         {
             handshakeStartedAt = DateTime.UtcNow;
@@ -221,18 +283,27 @@ public sealed class DtlsEndpoint : IDisposable, IDtlsSession
                 connected = new DtlsServerProtocol(random) { VerifyRequests = false }.Accept(server, transport);
             }
             transport.HandshakeFinished(lastFlightMayBeLost: Role == DtlsRole.Server);
+            ApplicationRecordLayer? ours = null;
             lock (recordLock)
             {
                 if (closing.IsCancellationRequested) { connected.Close(); return; }
-                dtls = connected;
-                // Our record layer for application data, before Connected (its handlers may send at once).
-                if (aeadKeys is { } keys) records = ApplicationRecordLayer.Create(connected, keys, Role, transport, Options.ReceiveLimit);
+                // Our record layer, before Connected (its handlers may send at once); else BouncyCastle's.
+                if (aeadKeys is { } keys) ours = ApplicationRecordLayer.Create(connected, keys, Role, transport, Options.ReceiveLimit);
                 aeadKeys = null;
+                if (ours is null) dtls = connected;
+                else records = ours;
             }
             var result = Result;
             if (result is null) { Fail("handshake completed without keying material"); return; }
+            if (ours is not null)
+            {
+                // From here BouncyCastle's objects are not needed (nor kept): the association lives in ours.
+                peer = null;
+                handedOver = Move(DtlsTransportState.Connected, beforeEvent: () => Connected?.Invoke(result));
+                if (handedOver) HandOver(result);
+                return; // the thread ends: nothing waits for the peer any more
+            }
             if (!Move(DtlsTransportState.Connected, beforeEvent: () => Connected?.Invoke(result))) return;
-            fastReceive = true; // DataReceived only after Connected
             handshake.TrySetResult(result);
             ReadLoop(connected);
         }
@@ -249,10 +320,27 @@ public sealed class DtlsEndpoint : IDisposable, IDtlsSession
         }
         finally
         {
-            records?.Dispose();
-            transport.Close();
+            if (!handedOver)
+            {
+                records?.Dispose();
+                transport.Close();
+            }
             Interlocked.Decrement(ref liveThreads);
         }
+    }
+
+    /// <summary>
+    /// Our record layer takes every received datagram from now on (DataReceived only after Connected): first those
+    /// queued for BouncyCastle meanwhile, then each on the receiving thread. Our final flight keeps being repeated on a
+    /// timer until the peer answers.
+    /// </summary>
+    private void HandOver(DtlsHandshakeResult result)
+    {
+        fastReceive = true;
+        handshake.TrySetResult(result);
+        Interlocked.MemoryBarrier();
+        DrainQueued();
+        transport.ReaderEnded();
     }
 
     /// <summary>
@@ -281,6 +369,7 @@ public sealed class DtlsEndpoint : IDisposable, IDtlsSession
     /// <summary>The peer sent close_notify; BouncyCastle answered with ours and closed the transport.</summary>
     private void PeerClosed()
     {
+        Interlocked.Exchange(ref shutDown, 1);
         FailureReason ??= "closed by the peer (close_notify)";
         closing.Cancel();
         transport.Close();

@@ -22,6 +22,13 @@ public delegate void DatagramSender(ReadOnlySpan<byte> datagram);
 /// continue as before. The final flight (the server's ChangeCipherSpec + Finished) is repeated the same way after the
 /// handshake until the peer sends anything, which recovers a lost final flight without waiting for the peer's timer.
 /// </para>
+/// <para>
+/// No reader thread after the handshake. When the endpoint's own record layer takes over (AES-GCM suites), it calls
+/// <see cref="ReaderEnded"/>: the final flight's repetition then runs on a timer (not a thread) until the peer
+/// answers, and <see cref="ResendFinalFlight"/> sends it again whenever the peer retransmits its own last flight
+/// (RFC 6347 section 4.2.4). The final flight is captured by <see cref="HandshakeFinished"/> in every case (also
+/// with repetition off).
+/// </para>
 /// </summary>
 public sealed class QueueDatagramTransport : DatagramTransport
 {
@@ -45,6 +52,8 @@ public sealed class QueueDatagramTransport : DatagramTransport
     private long repeatDeadline;
     private int repeats;
     private long lastRepeatAt;
+    private byte[][] finalFlight = [];  // our last flight, resent when the peer retransmits its own (server side)
+    private Timer? repeatTimer;          // repeats the final flight once no thread waits in Take
     private volatile bool repeating = true;  // false once nothing can need repeating any more (steady state)
     private readonly System.Collections.Generic.HashSet<ulong> seen = [];
 
@@ -106,7 +115,8 @@ public sealed class QueueDatagramTransport : DatagramTransport
         {
             recording = false;
             gate = null; // the client's CertificateVerify is in: nothing left to hold back
-            if (!lastFlightMayBeLost || flight.Count == 0) { awaitingAnswer = false; flight.Clear(); repeating = false; seen.Clear(); }
+            finalFlight = lastFlightMayBeLost ? [.. flight] : [];
+            if (!lastFlightMayBeLost || flight.Count == 0) { awaitingAnswer = false; flight.Clear(); repeating = false; ForgetSeen(); }
         }
     }
 
@@ -201,7 +211,87 @@ public sealed class QueueDatagramTransport : DatagramTransport
             awaitingAnswer = false;
             flight.Clear();
             repeating = false;
-            seen.Clear();
+            ForgetSeen();
+            repeatTimer?.Dispose();
+            repeatTimer = null;
+        }
+    }
+
+    /// <summary>The handshake's duplicate detection is over: drop its table too (idle memory). Call under sendLock.</summary>
+    private void ForgetSeen()
+    {
+        seen.Clear();
+        seen.TrimExcess();
+    }
+
+    /// <summary>Datagrams queued for a reader that will not come (the endpoint reads them itself from now on).</summary>
+    internal bool TryTakeQueued(out byte[] datagram)
+    {
+        datagram = null!;
+        if (stash is { } s) { stash = null; datagram = s; return true; }
+        try { return inbound.TryTake(out datagram!); }
+        catch (ObjectDisposedException) { return false; }
+    }
+
+    /// <summary>
+    /// The handshake is over and no thread will wait in <see cref="Receive"/> any more: repeat a pending final flight
+    /// on a timer instead (until the peer answers, <see cref="Close"/>, or the repeats run out).
+    /// </summary>
+    internal void ReaderEnded()
+    {
+        lock (sendLock)
+        {
+            if (!awaitingAnswer || IsClosed || repeatTimer is not null) return;
+            repeatTimer = new Timer(_ => OnRepeatTimer(), null, Timeout.Infinite, Timeout.Infinite);
+            ScheduleRepeatTimer(Stopwatch.GetTimestamp());
+        }
+    }
+
+    private void OnRepeatTimer()
+    {
+        lock (sendLock)
+        {
+            if (repeatTimer is null) return;
+            var now = Stopwatch.GetTimestamp();
+            if (awaitingAnswer && now >= repeatDeadline) RepeatFlight(now, byTimer: true);
+            ScheduleRepeatTimer(now);
+        }
+    }
+
+    /// <summary>Arms the timer for the next repeat, or drops it when nothing is left to repeat. Call under sendLock.</summary>
+    private void ScheduleRepeatTimer(long now)
+    {
+        if (repeatTimer is null) return;
+        if (!awaitingAnswer || IsClosed)
+        {
+            repeatTimer.Dispose();
+            repeatTimer = null;
+            return;
+        }
+        var dueMs = Math.Max(1, (repeatDeadline - now) * 1000 / Stopwatch.Frequency + 1);
+        repeatTimer.Change(dueMs, Timeout.Infinite);
+    }
+
+    /// <summary>
+    /// The peer retransmitted its last flight after our handshake finished: it lacks our final flight, so send it again
+    /// (RFC 6347 section 4.2.4), byte for byte, at most every 100 ms (one retransmitted flight may span several
+    /// datagrams). False when there is nothing to resend (a client) or it was resent just now.
+    /// </summary>
+    internal bool ResendFinalFlight()
+    {
+        lock (sendLock)
+        {
+            if (IsClosed || finalFlight.Length == 0) return false;
+            var now = Stopwatch.GetTimestamp();
+            if (now - lastRepeatAt < Stopwatch.Frequency / 10) return false;
+            lastRepeatAt = now;
+            foreach (var d in finalFlight)
+            {
+                Interlocked.Increment(ref datagramsSent);
+                Interlocked.Increment(ref datagramsRepeated);
+                try { send(d); } catch (Exception) { /* treat as loss */ }
+            }
+            return true;
         }
     }
 
@@ -260,7 +350,7 @@ public sealed class QueueDatagramTransport : DatagramTransport
         lock (sendLock)
         {
             if (IsClosed) return;
-            if (recording && maxRepeats > 0)
+            if (recording)
             {
                 if (!inFlight)
                 {
@@ -270,9 +360,13 @@ public sealed class QueueDatagramTransport : DatagramTransport
                     repeats = 0;
                     repeatTicks = initialRepeatTicks;
                 }
+                // Recorded even with repetition off: the final flight is resent when the peer retransmits.
                 flight.Add(buf.AsSpan(off, len).ToArray());
-                awaitingAnswer = true;
-                repeatDeadline = Stopwatch.GetTimestamp() + repeatTicks;
+                if (maxRepeats > 0)
+                {
+                    awaitingAnswer = true;
+                    repeatDeadline = Stopwatch.GetTimestamp() + repeatTicks;
+                }
             }
             Interlocked.Increment(ref datagramsSent);
             try { send(buf.AsSpan(off, len)); }
@@ -284,7 +378,15 @@ public sealed class QueueDatagramTransport : DatagramTransport
     public void Close()
     {
         if (IsClosed) return;
-        lock (sendLock) { closed.Cancel(); flight.Clear(); awaitingAnswer = false; }
+        lock (sendLock)
+        {
+            closed.Cancel();
+            flight.Clear();
+            finalFlight = [];
+            awaitingAnswer = false;
+            repeatTimer?.Dispose();
+            repeatTimer = null;
+        }
         inbound.CompleteAdding();
     }
 }
