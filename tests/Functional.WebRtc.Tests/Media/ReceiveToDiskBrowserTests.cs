@@ -30,6 +30,8 @@ public class ReceiveToDiskBrowserTests(Xunit.Abstractions.ITestOutputHelper outp
             var video = await Ffprobe.ProbeAsync(run.VideoPath, "v");
             var audio = await Ffprobe.ProbeAsync(run.AudioPath, "a");
             output.WriteLine($"{run}\nffprobe: {video}; {audio}");
+            output.WriteLine(string.Join("\n", Saver.DebugLog));
+            
             Assert.True(video.CodecName == "vp8" && video.Errors.Length == 0, $"IVF: {video}; {run}");
             Assert.True(audio.CodecName == "opus" && audio.Errors.Length == 0, $"Ogg: {audio}; {run}");
             AssertPlausible(video, audio, run);
@@ -51,6 +53,7 @@ public class ReceiveToDiskBrowserTests(Xunit.Abstractions.ITestOutputHelper outp
             var video = await Ffprobe.ProbeAsync(run.VideoPath, "v", "h264");
             var audio = await Ffprobe.ProbeAsync(run.AudioPath, "a");
             output.WriteLine($"{run}\nffprobe: {video}; {audio}");
+            output.WriteLine(string.Join("\n", Saver.DebugLog));
             Assert.True(video.CodecName == "h264" && video.Errors.Length == 0, $"Annex B: {video}; {run}");
             Assert.True(audio.CodecName == "opus" && audio.Errors.Length == 0, $"Ogg: {audio}; {run}");
             AssertPlausible(video, audio, run);
@@ -175,6 +178,7 @@ public class ReceiveToDiskBrowserTests(Xunit.Abstractions.ITestOutputHelper outp
             };
         }
 
+        public static ConcurrentQueue<string> DebugLog = new();
         public RtpFileWriter? Video { get; private set; }
         public RtpFileWriter? Audio { get; private set; }
 
@@ -185,7 +189,10 @@ public class ReceiveToDiskBrowserTests(Xunit.Abstractions.ITestOutputHelper outp
             {
                 while (true)
                 {
-                    writer.WriteRtp(await track.ReadPacketAsync());
+                    var pk = await track.ReadPacketAsync();
+                    var before = writer.PacketsDropped;
+                    writer.WriteRtp(pk);
+                    if (DebugLog.Count < 40 && (writer.PacketsDropped != before || writer.FramesWritten == 0)) DebugLog.Enqueue($"{track.Kind} {pk.SequenceNumber} ts={pk.Timestamp} m={pk.Marker} pad={pk.PaddingSize} len={pk.Payload.Length} {Convert.ToHexString(pk.Payload.Span[..Math.Min(3, pk.Payload.Length)])} dropped={writer.PacketsDropped}");
                     // Until a key frame is written, ask for one every second (RFC 4585 6.3.1).
                     if (track.Kind == MediaKind.Video && writer.FramesWritten == 0 && DateTime.UtcNow - lastPli > TimeSpan.FromSeconds(1))
                     {
