@@ -30,7 +30,6 @@ public class ReceiveToDiskBrowserTests(Xunit.Abstractions.ITestOutputHelper outp
             var video = await Ffprobe.ProbeAsync(run.VideoPath, "v");
             var audio = await Ffprobe.ProbeAsync(run.AudioPath, "a");
             output.WriteLine($"{run}\nffprobe: {video}; {audio}");
-            output.WriteLine(string.Join("\n", Saver.DebugLog));
             
             Assert.True(video.CodecName == "vp8" && video.Errors.Length == 0, $"IVF: {video}; {run}");
             Assert.True(audio.CodecName == "opus" && audio.Errors.Length == 0, $"Ogg: {audio}; {run}");
@@ -53,7 +52,6 @@ public class ReceiveToDiskBrowserTests(Xunit.Abstractions.ITestOutputHelper outp
             var video = await Ffprobe.ProbeAsync(run.VideoPath, "v", "h264");
             var audio = await Ffprobe.ProbeAsync(run.AudioPath, "a");
             output.WriteLine($"{run}\nffprobe: {video}; {audio}");
-            output.WriteLine(string.Join("\n", Saver.DebugLog));
             Assert.True(video.CodecName == "h264" && video.Errors.Length == 0, $"Annex B: {video}; {run}");
             Assert.True(audio.CodecName == "opus" && audio.Errors.Length == 0, $"Ogg: {audio}; {run}");
             AssertPlausible(video, audio, run);
@@ -70,13 +68,22 @@ public class ReceiveToDiskBrowserTests(Xunit.Abstractions.ITestOutputHelper outp
         Assert.Equal(run.VideoFrames, video.FramesDecoded);
         Assert.True(run.AudioDuration >= TimeSpan.FromSeconds(2) && audio.FramesDecoded >= 100, $"audio: {audio}; {run}");
         Assert.True(video.Width is >= 16 and <= 1920 && video.Height is >= 16 and <= 1080, $"video size: {video}");
+        foreach (var kind in new[] { "video", "audio" })
+        {
+            var rtt = run.ReportsSeenByChromium.Split("; ").Where(r => r.StartsWith(kind + " rtt=", StringComparison.Ordinal))
+                .Select(r => double.Parse(r.Split(' ')[1][4..], System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+            Assert.True(rtt.Length == 1 && rtt[0] is >= 0 and < 2, $"Chromium's round-trip time from our {kind} receiver reports: {run}");
+        }
     }
 
     public sealed record Run(string VideoPath, string AudioPath, string VideoCodec, string AudioCodec, long VideoFrames, long AudioFrames,
         TimeSpan VideoDuration, TimeSpan AudioDuration, long Dropped, int Width, int Height, long PlisSent)
     {
+        /// <summary>Chromium's remote-inbound-rtp stats (built from our receiver reports), one "kind rtt=... lost=..." per track.</summary>
+        public string ReportsSeenByChromium { get; init; } = "";
+
         public override string ToString() =>
-            $"received {VideoCodec} {VideoFrames} frames over {VideoDuration.TotalSeconds:F1} s ({Width}x{Height}), {AudioCodec} {AudioFrames} packets over {AudioDuration.TotalSeconds:F1} s, {Dropped} packets dropped, {PlisSent} PLIs";
+            $"received {VideoCodec} {VideoFrames} frames over {VideoDuration.TotalSeconds:F1} s ({Width}x{Height}), {AudioCodec} {AudioFrames} packets over {AudioDuration.TotalSeconds:F1} s, {Dropped} packets dropped, {PlisSent} PLIs; Chromium from our reports: {ReportsSeenByChromium}";
     }
 
     /// <summary>
@@ -128,13 +135,25 @@ public class ReceiveToDiskBrowserTests(Xunit.Abstractions.ITestOutputHelper outp
 
             await LoopbackPair.WaitForAsync(() => saver.Video is { } v && saver.Audio is { } a && v.Duration >= Wanted && a.Duration >= Wanted,
                 TimeSpan.FromSeconds(60), $"{Wanted.TotalSeconds} s of both tracks ({saver})");
+            // Our receiver reports reach Chromium (RFC 3550 6.4.2): its remote-inbound-rtp stats of each track get a round-trip
+            // time, which it computes only from a report block echoing its sender report (LSR) with the delay since (DLSR).
+            var reports = "";
+            for (var i = 0; i < 40 && !(reports.Contains("video rtt=", StringComparison.Ordinal) && reports.Contains("audio rtt=", StringComparison.Ordinal)); i++)
+            {
+                if (i > 0) await Task.Delay(250, timeout.Token);
+                reports = await page.EvaluateAsync<string>(@"async () => {
+                    const out = [];
+                    (await window.pc.getStats()).forEach(s => { if (s.type === 'remote-inbound-rtp' && s.roundTripTime !== undefined) out.push(s.kind + ' rtt=' + s.roundTripTime + ' lost=' + s.packetsLost + ' jitter=' + s.jitter); });
+                    return out.join('; ');
+                }").WaitAsync(timeout.Token);
+            }
             var sent = await page.EvaluateAsync<string>(@"async () => {
                 const out = [];
                 (await window.pc.getStats()).forEach(s => { if (s.type === 'outbound-rtp') out.push(s.kind + ' ' + s.packetsSent + ' packets, ' + (s.framesEncoded ?? '-') + ' frames encoded, ' + (s.encoderImplementation ?? '')); });
                 return out.join('; ');
             }").WaitAsync(timeout.Token);
             await pc.CloseAsync();
-            var run = await saver.FinishAsync(videoCodec);
+            var run = await saver.FinishAsync(videoCodec) with { ReportsSeenByChromium = reports };
             Assert.True(run.VideoFrames > 0 && run.AudioFrames > 0, $"{run}; Chromium sent {sent}");
             return run;
         }
@@ -178,7 +197,6 @@ public class ReceiveToDiskBrowserTests(Xunit.Abstractions.ITestOutputHelper outp
             };
         }
 
-        public static ConcurrentQueue<string> DebugLog = new();
         public RtpFileWriter? Video { get; private set; }
         public RtpFileWriter? Audio { get; private set; }
 
@@ -189,10 +207,7 @@ public class ReceiveToDiskBrowserTests(Xunit.Abstractions.ITestOutputHelper outp
             {
                 while (true)
                 {
-                    var pk = await track.ReadPacketAsync();
-                    var before = writer.PacketsDropped;
-                    writer.WriteRtp(pk);
-                    if (DebugLog.Count < 40 && (writer.PacketsDropped != before || writer.FramesWritten == 0)) DebugLog.Enqueue($"{track.Kind} {pk.SequenceNumber} ts={pk.Timestamp} m={pk.Marker} pad={pk.PaddingSize} len={pk.Payload.Length} {Convert.ToHexString(pk.Payload.Span[..Math.Min(3, pk.Payload.Length)])} dropped={writer.PacketsDropped}");
+                    writer.WriteRtp(await track.ReadPacketAsync());
                     // Until a key frame is written, ask for one every second (RFC 4585 6.3.1).
                     if (track.Kind == MediaKind.Video && writer.FramesWritten == 0 && DateTime.UtcNow - lastPli > TimeSpan.FromSeconds(1))
                     {
