@@ -70,9 +70,13 @@ public class ReceiveToDiskBrowserTests(Xunit.Abstractions.ITestOutputHelper outp
         Assert.True(video.Width is >= 16 and <= 1920 && video.Height is >= 16 and <= 1080, $"video size: {video}");
         foreach (var kind in new[] { "video", "audio" })
         {
-            var rtt = run.ReportsSeenByChromium.Split("; ").Where(r => r.StartsWith(kind + " rtt=", StringComparison.Ordinal))
-                .Select(r => double.Parse(r.Split(' ')[1][4..], System.Globalization.CultureInfo.InvariantCulture)).ToArray();
-            Assert.True(rtt.Length == 1 && rtt[0] is >= 0 and < 2, $"Chromium's round-trip time from our {kind} receiver reports: {run}");
+            var fields = run.ReportsSeenByChromium.Split("; ").Where(r => r.StartsWith(kind + " rtt=", StringComparison.Ordinal))
+                .Select(r => r.Split(' ')).ToArray();
+            Assert.True(fields.Length == 1, $"Chromium's stats from our {kind} receiver reports: {run}");
+            var rtt = double.Parse(fields[0][1][4..], System.Globalization.CultureInfo.InvariantCulture);
+            var lost = long.Parse(fields[0][2][5..], System.Globalization.CultureInfo.InvariantCulture);
+            // A negative loss was our bug: RTX probe copies of packets we had were counted as received.
+            Assert.True(rtt is >= 0 and < 2 && lost >= 0, $"Chromium's round-trip time and loss from our {kind} receiver reports: {run}");
         }
     }
 
