@@ -86,8 +86,11 @@ public class ReceiveToDiskBrowserTests(Xunit.Abstractions.ITestOutputHelper outp
         /// <summary>Chromium's remote-inbound-rtp stats (built from our receiver reports), one "kind rtt=... lost=..." per track.</summary>
         public string ReportsSeenByChromium { get; init; } = "";
 
+        /// <summary>Chromium's outbound-rtp stats per track: packets sent, frames encoded, encoder implementation.</summary>
+        public string ChromiumSent { get; init; } = "";
+
         public override string ToString() =>
-            $"received {VideoCodec} {VideoFrames} frames over {VideoDuration.TotalSeconds:F1} s ({Width}x{Height}), {AudioCodec} {AudioFrames} packets over {AudioDuration.TotalSeconds:F1} s, {Dropped} packets dropped, {PlisSent} PLIs; Chromium from our reports: {ReportsSeenByChromium}";
+            $"received {VideoCodec} {VideoFrames} frames over {VideoDuration.TotalSeconds:F1} s ({Width}x{Height}), {AudioCodec} {AudioFrames} packets over {AudioDuration.TotalSeconds:F1} s, {Dropped} packets dropped, {PlisSent} PLIs; Chromium from our reports: {ReportsSeenByChromium}; Chromium sent: {ChromiumSent}";
     }
 
     /// <summary>
@@ -157,7 +160,7 @@ public class ReceiveToDiskBrowserTests(Xunit.Abstractions.ITestOutputHelper outp
                 return out.join('; ');
             }").WaitAsync(timeout.Token);
             await pc.CloseAsync();
-            var run = await saver.FinishAsync(videoCodec) with { ReportsSeenByChromium = reports };
+            var run = await saver.FinishAsync(videoCodec) with { ReportsSeenByChromium = reports, ChromiumSent = sent };
             Assert.True(run.VideoFrames > 0 && run.AudioFrames > 0, $"{run}; Chromium sent {sent}");
             return run;
         }
