@@ -88,7 +88,7 @@ public sealed partial class PeerConnection
             // A retransmission on the RTX stream: the original packet goes to the stream it repairs.
             if (repaired.RtxToOriginal.TryGetValue((byte)(packet.Span[1] & 0x7F), out var originalType) &&
                 RtxFormat.Unwrap(packet.Span, primary, originalType) is { } original)
-                repaired.Track.Push(original, MediaNow);
+                repaired.Track.PushRepair(original);
             return;
         }
         if (!_remoteStreams.TryGetValue(ssrc, out var stream))

@@ -74,6 +74,27 @@ public sealed class TrackRemote
         return packet.Length;
     }
 
+    /// <summary>
+    /// A packet recovered from the RTX stream (RFC 4588): queued and counted as received only when it repairs a packet still
+    /// missing. Anything else is a copy of a packet we have (Chromium probes bandwidth with RTX copies of recent packets, and a
+    /// retransmission may cross the original): counting it would make the cumulative loss we report negative (RFC 3550 6.4.1
+    /// counts duplicates, but RTX copies are not the source's packets), and readers would get it twice. Jitter is left alone:
+    /// a retransmission's transit time says nothing about the network's jitter (RFC 3550 A.8 is about the original stream).
+    /// Returns whether the packet was taken.
+    /// </summary>
+    internal bool PushRepair(ReadOnlyMemory<byte> packet)
+    {
+        var seq = System.Buffers.Binary.BinaryPrimitives.ReadUInt16BigEndian(packet.Span[2..]);
+        lock (_statsLock)
+        {
+            if (!_missing.Remove(seq)) return false;
+            _stats = _stats with { Received = _stats.Received + 1 };
+        }
+        if (_packets.Reader.Count >= QueueSize) Interlocked.Increment(ref _dropped);
+        _packets.Writer.TryWrite(packet);
+        return true;
+    }
+
     /// <summary>On the socket's receive loop: accounts the packet and queues it; returns the sequence numbers a gap skipped.</summary>
     internal LanguageExt.Seq<ushort> Push(ReadOnlyMemory<byte> packet, TimeSpan now)
     {
