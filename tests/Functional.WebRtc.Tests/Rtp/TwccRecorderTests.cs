@@ -129,3 +129,16 @@ public class TwccRecorderTests
         Assert.Equal((ushort)0x0102, RtpPacket.Parse(buffer.AsSpan(0, m)).IfLeft(_ => throw new Exception()).GetTransportSequenceNumber(3));
     }
 }
+
+public class RoundTripTimeTests
+{
+    // RFC 3550 6.4.1 (figure 2): A = 0xb710:8000 (46864.500 s), LSR = 0xb705:2000 (46853.125 s), DLSR = 0x0005:4000 (5.250 s).
+    [Fact]
+    public void Rfc3550Example()
+    {
+        Assert.Equal(TimeSpan.FromSeconds(6.125), (TimeSpan)RoundTripTime.FromReport(0xb7108000, 0xb7052000, 0x00054000));
+        Assert.True(RoundTripTime.FromReport(0xb7108000, 0, 0x00054000).IsNone);          // no sender report yet
+        Assert.True(RoundTripTime.FromReport(0xb7052000, 0xb7108000, 0x00054000).IsNone); // negative: clock step
+        Assert.Equal(0xb7108000u, RoundTripTime.Middle32(0x0000_b710_8000_0000UL));
+    }
+}
