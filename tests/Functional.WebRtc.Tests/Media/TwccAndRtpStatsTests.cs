@@ -82,6 +82,13 @@ public class TwccAndRtpStatsTests
         var (sent, _) = pair.Answerer.TransportCcFeedbackCounts;
         var (_, received) = pair.Offerer.TransportCcFeedbackCounts;
         Assert.True(sent > 0 && received > 0 && received <= sent, $"feedback sent {sent}, received {received}");
+
+        // Close releases the feedback timer: no feedback goes out afterwards, even as packets keep coming.
+        await pair.Answerer.CloseAsync();
+        var atClose = pair.Answerer.TransportCcFeedbackCounts.Sent;
+        for (var i = 0; i < 10; i++) video.WriteSample(Frame(i, 3000), TimeSpan.FromMilliseconds(33));
+        await Task.Delay(400);
+        Assert.Equal(atClose, pair.Answerer.TransportCcFeedbackCounts.Sent);
     }
 
     [Fact]
