@@ -34,7 +34,9 @@ public abstract record TwccInput
 /// <param name="Started">Whether any packet has arrived.</param>
 /// <param name="ReportedEnd">The extended sequence number after the last one reported (None before the first feedback).</param>
 /// <param name="Highest">The highest extended sequence number seen (meaningful once <see cref="Started"/>).</param>
-/// <param name="Arrivals">Received and not yet reported: extended sequence number to arrival time.</param>
+/// <param name="Lowest">The lowest extended sequence number among <paramref name="Arrivals"/>.</param>
+/// <param name="Arrivals">Received and not yet reported, in arrival order: extended sequence number and arrival time
+/// (a duplicate is kept here and dropped when the feedback is built; the first arrival wins).</param>
 /// <param name="FeedbackPacketCount">The fb pkt count of the next feedback (8 bits, wraps).</param>
 /// <param name="LastFeedbackAt">When feedback last went out.</param>
 public sealed record TwccRecorder(
@@ -44,12 +46,13 @@ public sealed record TwccRecorder(
     bool Started,
     Option<long> ReportedEnd,
     long Highest,
-    Map<long, TimeSpan> Arrivals,
+    long Lowest,
+    Seq<(long Seq, TimeSpan At)> Arrivals,
     byte FeedbackPacketCount,
     TimeSpan LastFeedbackAt)
 {
     public static TwccRecorder Create(uint senderSsrc, uint mediaSsrc, TwccRecorderConfig? config = null) =>
-        new(senderSsrc, mediaSsrc, config ?? TwccRecorderConfig.Default, false, None, 0, Map<long, TimeSpan>(), 0, TimeSpan.Zero);
+        new(senderSsrc, mediaSsrc, config ?? TwccRecorderConfig.Default, false, None, 0, 0, LanguageExt.Seq<(long, TimeSpan)>.Empty, 0, TimeSpan.Zero);
 
     private static readonly Seq<TransportCcFeedback> NoFeedback = LanguageExt.Seq<TransportCcFeedback>.Empty;
 
@@ -66,13 +69,14 @@ public sealed record TwccRecorder(
     private static Step<TwccRecorder, TransportCcFeedback> OnArrival(TwccRecorder s, ushort seq, TimeSpan at)
     {
         var extended = s.Unwrap(seq);
-        if (s.ReportedEnd.Exists(end => extended < end) || s.Arrivals.ContainsKey(extended))
-            return new(s with { Started = true }, NoFeedback); // late (reported lost already) or a duplicate
+        if (s.ReportedEnd.IsSome && extended < (long)s.ReportedEnd)
+            return new(s.Started ? s : s with { Started = true }, NoFeedback); // late: reported lost already
         var next = s with
         {
             Started = true,
             Highest = s.Started ? Math.Max(s.Highest, extended) : extended,
-            Arrivals = s.Arrivals.Add(extended, at),
+            Lowest = s.Arrivals.IsEmpty ? extended : Math.Min(s.Lowest, extended),
+            Arrivals = s.Arrivals.Add((extended, at)),
         };
         next = next.WithinWindow();
         return next.Arrivals.Count >= next.Config.PacketsPerFeedback ? Emit(next, at) : new(next, NoFeedback);
@@ -85,14 +89,15 @@ public sealed record TwccRecorder(
     public Option<TimeSpan> NextFeedbackAt => Arrivals.IsEmpty ? None : Some(LastFeedbackAt + Config.Interval);
 
     /// <summary>The first extended sequence number the next feedback covers.</summary>
-    private long Start => ReportedEnd.IfNone(() => Arrivals.IsEmpty ? Highest : Arrivals.Min.Map(p => p.Key).IfNone(Highest));
+    private long Start => ReportedEnd.IsSome ? (long)ReportedEnd : Arrivals.IsEmpty ? Highest : Lowest;
 
     // A forward jump wider than the window: the oldest unreported numbers are given up (neither stored nor reported).
     private TwccRecorder WithinWindow()
     {
         var floor = Highest - Config.MaxWindow + 1;
         if (Start >= floor) return this;
-        return this with { ReportedEnd = floor, Arrivals = Arrivals.Filter((k, _) => k >= floor) };
+        var kept = Arrivals.Filter(a => a.Seq >= floor);
+        return this with { ReportedEnd = floor, Arrivals = kept, Lowest = kept.IsEmpty ? floor : kept.Min(a => a.Seq) };
     }
 
     private static Step<TwccRecorder, TransportCcFeedback> Emit(TwccRecorder s, TimeSpan at)
@@ -100,9 +105,13 @@ public sealed record TwccRecorder(
         var packets = new List<TransportCcFeedback>();
         var count = s.FeedbackPacketCount;
         var seq = s.Start;
+        // In sequence order, the first arrival of each number (OrderBy is stable: among duplicates the first arrival comes first).
+        var arrivals = new List<(long Seq, TimeSpan At)>(s.Arrivals.Count);
+        foreach (var a in s.Arrivals.OrderBy(a => a.Seq)) if (arrivals.Count == 0 || arrivals[^1].Seq != a.Seq) arrivals.Add(a);
+        var index = 0;
         while (seq <= s.Highest)
         {
-            var (feedback, next) = BuildOne(s, seq, count);
+            var (feedback, next) = BuildOne(s, arrivals, ref index, seq, count);
             packets.Add(feedback);
             count++;
             seq = next;
@@ -110,7 +119,7 @@ public sealed record TwccRecorder(
         var state = s with
         {
             ReportedEnd = s.Highest + 1,
-            Arrivals = Map<long, TimeSpan>(),
+            Arrivals = LanguageExt.Seq<(long, TimeSpan)>.Empty,
             FeedbackPacketCount = count,
             LastFeedbackAt = at,
         };
@@ -122,7 +131,7 @@ public sealed record TwccRecorder(
     /// symbols (a large delta is a signed 16-bit count of 250 µs, section 3.1.5) and it must stay under the size limit.
     /// The reference time is the first received packet's arrival rounded down to 64 ms, so its delta is small.
     /// </summary>
-    private static (TransportCcFeedback Feedback, long Next) BuildOne(TwccRecorder s, long first, byte count)
+    private static (TransportCcFeedback Feedback, long Next) BuildOne(TwccRecorder s, List<(long Seq, TimeSpan At)> arrivals, ref int index, long first, byte count)
     {
         var deltaTick = TransportCcFeedback.DeltaTick.Ticks;
         var unitsPerReference = TransportCcFeedback.ReferenceTick.Ticks / deltaTick; // 256
@@ -137,10 +146,10 @@ public sealed record TwccRecorder(
             var symbol = TwccSymbol.NotReceived;
             var delta = 0;
             var size = 0;
-            var found = s.Arrivals.Find(seq);
-            if (found.IsSome)
+            while (index < arrivals.Count && arrivals[index].Seq < seq) index++;
+            if (index < arrivals.Count && arrivals[index].Seq == seq)
             {
-                var at = (TimeSpan)found;
+                var at = arrivals[index].At;
                 var units = Math.Max(0, at.Ticks) / deltaTick;
                 if (last is null)
                 {
