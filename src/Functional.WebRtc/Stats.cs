@@ -1,12 +1,17 @@
 using Functional.WebRtc.Core.Dtls;
 using Functional.WebRtc.Core.Ice;
 using Functional.WebRtc.Core.Sctp;
+using Functional.WebRtc.Core.Rtp;
+using Functional.WebRtc.Core.Sdp;
+using Functional.WebRtc.Core.Signaling;
+using LanguageExt;
 
 namespace Functional.WebRtc;
 
 /// <summary>
 /// One entry of a stats report (W3C RTCStats): its type ("peer-connection", "transport", "candidate-pair",
-/// "local-candidate", "remote-candidate", "certificate", "data-channel", "inbound-rtp", "outbound-rtp"), an id, the time
+/// "local-candidate", "remote-candidate", "certificate", "data-channel", "codec", "inbound-rtp", "outbound-rtp",
+/// "remote-inbound-rtp", "remote-outbound-rtp"), an id, the time
 /// it was taken (milliseconds since the connection was made) and its members under their W3C names.
 /// </summary>
 public sealed record RtcStats(string Type, string Id, double Timestamp, IReadOnlyDictionary<string, object?> Values)
@@ -71,12 +76,7 @@ public sealed partial class PeerConnection
             Add("data-channel", $"D{c.Handle}", ("label", c.Label), ("protocol", c.Protocol),
                 ("dataChannelIdentifier", c.Id is { } id ? (int)id : null), ("state", c.ReadyState.ToString().ToLowerInvariant()),
                 ("bufferedAmount", c.BufferedAmount));
-        foreach (var (ssrc, packets) in _rtpReceivedBySsrc)
-            Add("inbound-rtp", $"I{ssrc}", ("ssrc", ssrc), ("transportId", "T01"), ("packetsReceived", packets));
-        foreach (var sender in GetSenders())
-            Add("outbound-rtp", $"O{sender.Ssrc}", ("ssrc", sender.Ssrc), ("transportId", "T01"),
-                ("kind", sender.Track?.Kind.ToString().ToLowerInvariant()), ("packetsSent", (long)sender.Sent.Packets),
-                ("bytesSent", (long)sender.Sent.Octets), ("retransmittedPacketsSent", sender.Retransmitted));
+        CollectRtpStats(Add);
         return stats;
     }
 
@@ -87,4 +87,118 @@ public sealed partial class PeerConnection
         ("candidateType", IceCandidate.TypeName(c.Type)), ("priority", (long)c.Priority),
         ("foundation", c.Foundation),
     ];
+
+    /// <summary>
+    /// The RTP entries (W3C webrtc-stats): a codec per payload type in use and direction, inbound-rtp per remote stream,
+    /// outbound-rtp per sender, remote-inbound-rtp from the peer's reception reports about our streams (RTT per RFC 3550
+    /// 6.4.1), remote-outbound-rtp from its sender reports. Times and timestamps are milliseconds on the stats clock;
+    /// jitter and round-trip times are in seconds.
+    /// </summary>
+    private void CollectRtpStats(Func<string, string, (string Key, object? Value)[], RtcStats> add)
+    {
+        var sdp = RemoteSdp();
+        var codecs = new System.Collections.Generic.HashSet<string>();
+        string CodecId(string direction, string? mid, byte payloadType, MediaKind kind, string mimeType, int clockRate)
+        {
+            var id = $"C{direction}T01_{payloadType}";
+            if (!codecs.Add(id)) return id;
+            var negotiated = sdp is null ? Option<RtpCodec>.None : sdp.Media.Find(m => Jsep.IsRtp(m) && mid is not null && Jsep.Mid(m) == mid)
+                .Bind(m => Jsep.Codecs(m, kind).Find(c => c.PayloadType == payloadType));
+            var fmtp = negotiated.Map(c => c.Fmtp).IfNone("");
+            var values = new List<(string, object?)>
+            {
+                ("transportId", "T01"), ("payloadType", (int)payloadType),
+                ("mimeType", negotiated.Map(c => c.MimeType).IfNone(mimeType)), ("clockRate", negotiated.Map(c => c.ClockRate).IfNone(clockRate)),
+            };
+            if (kind == MediaKind.Audio) values.Add(("channels", (object?)negotiated.Map(c => c.Channels).IfNone(1)));
+            if (fmtp.Length > 0) values.Add(("sdpFmtpLine", fmtp));
+            add("codec", id, values.ToArray());
+            return id;
+        }
+        static string KindText(MediaKind kind) => kind == MediaKind.Audio ? "audio" : "video";
+
+        foreach (var stream in _remoteStreams.Values)
+        {
+            var track = stream.Track;
+            var ssrc = track.Ssrc;
+            var st = track.Statistics;
+            var expected = st.Started ? (long)st.ExtendedHighest - st.BaseSeq + 1 : 0;
+            _inboundCounters.TryGetValue(ssrc, out var counters);
+            _feedbackSent.TryGetValue(ssrc, out var fb);
+            var values = new List<(string, object?)>
+            {
+                ("ssrc", ssrc), ("kind", KindText(track.Kind)), ("transportId", "T01"), ("mid", track.Mid), ("trackIdentifier", track.Id),
+                ("codecId", CodecId("I", track.Mid, track.PayloadType, track.Kind, track.Codec, track.ClockRate)),
+                ("packetsReceived", st.Received), ("packetsLost", Math.Max(0, expected - st.Received)),
+                ("jitter", st.Jitter / Math.Max(1, track.ClockRate)),
+                ("bytesReceived", counters is null ? 0L : Interlocked.Read(ref counters.PayloadBytes)),
+                ("headerBytesReceived", counters is null ? 0L : Interlocked.Read(ref counters.HeaderBytes)),
+                ("nackCount", fb is null ? 0L : Interlocked.Read(ref fb.Nacks)),
+                ("pliCount", fb is null ? 0L : Interlocked.Read(ref fb.Plis)),
+                ("firCount", fb is null ? 0L : Interlocked.Read(ref fb.Firs)),
+            };
+            if (counters is not null && Interlocked.Read(ref counters.LastAtTicks) is var last and > 0)
+                values.Add(("lastPacketReceivedTimestamp", TimeSpan.FromTicks(last).TotalMilliseconds));
+            if (_remoteOutbound.ContainsKey(ssrc)) values.Add(("remoteId", $"ROA{ssrc}"));
+            add("inbound-rtp", $"I{ssrc}", values.ToArray());
+        }
+        // SSRCs that arrived without a track (not yet mapped, RTX, probes): their packet counts, as before.
+        foreach (var (ssrc, packets) in _rtpReceivedBySsrc)
+            if (!_remoteStreams.ContainsKey(ssrc) && !_repairs.ContainsKey(ssrc))
+                add("inbound-rtp", $"I{ssrc}", [("ssrc", ssrc), ("transportId", "T01"), ("packetsReceived", packets)]);
+
+        foreach (var sender in GetSenders())
+        {
+            var ssrc = sender.Ssrc;
+            var track = sender.Track;
+            var kind = sender.Transceiver.Kind;
+            var (headerBytes, retransmittedBytes) = sender.SentBytes;
+            _feedbackReceived.TryGetValue(ssrc, out var fb);
+            var values = new List<(string, object?)>
+            {
+                ("ssrc", ssrc), ("transportId", "T01"), ("kind", KindText(kind)), ("mid", sender.Transceiver.Mid),
+                ("packetsSent", (long)sender.Sent.Packets), ("bytesSent", (long)sender.Sent.Octets), ("headerBytesSent", headerBytes),
+                ("retransmittedPacketsSent", sender.Retransmitted), ("retransmittedBytesSent", retransmittedBytes),
+                ("nackCount", fb is null ? 0L : Interlocked.Read(ref fb.Nacks)),
+                ("pliCount", fb is null ? 0L : Interlocked.Read(ref fb.Plis)),
+                ("firCount", fb is null ? 0L : Interlocked.Read(ref fb.Firs)),
+            };
+            if (sender.PayloadType is { } pt && track is not null)
+                values.Add(("codecId", CodecId("O", sender.Transceiver.Mid, pt, kind, track.Codec.MimeType, track.Codec.ClockRate)));
+            if (_remoteInbound.ContainsKey(ssrc)) values.Add(("remoteId", $"RIA{ssrc}"));
+            add("outbound-rtp", $"O{ssrc}", values.ToArray());
+        }
+
+        foreach (var (ssrc, ri) in _remoteInbound)
+        {
+            var sender = _senders.FirstOrDefault(s => s.Ssrc == ssrc);
+            var values = new List<(string, object?)>
+            {
+                ("ssrc", ssrc), ("transportId", "T01"), ("localId", $"O{ssrc}"),
+                ("packetsLost", (long)ri.Report.CumulativeLost), ("fractionLost", ri.Report.FractionLost / 256.0),
+                ("totalRoundTripTime", ri.TotalRoundTripTime.TotalSeconds), ("roundTripTimeMeasurements", ri.Measurements),
+            };
+            if (sender is not null)
+            {
+                values.Add(("kind", KindText(sender.Transceiver.Kind)));
+                values.Add(("jitter", ri.Report.Jitter / (double)Math.Max(1, sender.Track?.Codec.ClockRate ?? 90000)));
+                if (sender.PayloadType is { } pt) values.Add(("codecId", $"COT01_{pt}"));
+            }
+            if (ri.RoundTripTime.IsSome) values.Add(("roundTripTime", ((TimeSpan)ri.RoundTripTime).TotalSeconds));
+            add("remote-inbound-rtp", $"RIA{ssrc}", values.ToArray());
+        }
+
+        foreach (var (ssrc, ro) in _remoteOutbound)
+        {
+            if (!_remoteStreams.TryGetValue(ssrc, out var stream)) continue;
+            var seconds = (ro.Report.NtpTimestamp >> 32) + (ro.Report.NtpTimestamp & 0xFFFFFFFF) / 4294967296.0;
+            add("remote-outbound-rtp", $"ROA{ssrc}",
+            [
+                ("ssrc", ssrc), ("kind", KindText(stream.Track.Kind)), ("transportId", "T01"), ("localId", $"I{ssrc}"),
+                ("codecId", $"CIT01_{stream.Track.PayloadType}"),
+                ("packetsSent", (long)ro.Report.PacketCount), ("bytesSent", (long)ro.Report.OctetCount),
+                ("remoteTimestamp", (seconds - 2208988800.0) * 1000.0), ("reportsSent", ro.ReportsReceived),
+            ]);
+        }
+    }
 }

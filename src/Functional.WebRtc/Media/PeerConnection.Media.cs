@@ -82,6 +82,7 @@ public sealed partial class PeerConnection
     private void OnMediaRtp(ReadOnlyMemory<byte> packet)
     {
         if (_mediaClosed || packet.Length < RtpPacketView.FixedHeaderSize) return;
+        ObserveReceivedRtp(packet.Span); // stats counters and transport-wide feedback (PeerConnection.RtpStats.cs, .Twcc.cs)
         var ssrc = BinaryPrimitives.ReadUInt32BigEndian(packet.Span[8..]);
         if (_repairs.TryGetValue(ssrc, out var primary) && _remoteStreams.TryGetValue(primary, out var repaired))
         {
@@ -202,6 +203,7 @@ public sealed partial class PeerConnection
         var parsed = RtcpCompound.Parse(compound.Span);
         if (parsed.IsLeft) return;
         var packets = (Seq<RtcpPacket>)parsed;
+        RecordReceivedRtcp(packets);
         var list = packets.ToList();
         var senders = new System.Collections.Generic.HashSet<RtpSender>();
         var receivers = new System.Collections.Generic.HashSet<RtpReceiver>();
@@ -221,6 +223,9 @@ public sealed partial class PeerConnection
                 case FullIntraRequest f:
                     ToSender(f.MediaSsrc);
                     foreach (var e in f.Entries) ToSender(e.Ssrc);
+                    break;
+                case TransportCcFeedback:
+                    foreach (var s in all) senders.Add(s); // transport-wide: it concerns every sender
                     break;
                 case ReceiverEstimatedMaxBitrate r:
                     foreach (var ssrc in r.Ssrcs) ToSender(ssrc);
@@ -264,7 +269,9 @@ public sealed partial class PeerConnection
         var size = RtcpCompound.SizeOf(packets);
         var buffer = new byte[size + 64];
         if (!RtcpCompound.TryWrite(packets, buffer, out var written, out _)) return false;
-        return SendSrtp(buffer, written, rtcp: true);
+        if (!SendSrtp(buffer, written, rtcp: true)) return false;
+        CountSentRtcp(packets);
+        return true;
     }
 
     /// <summary>Sends RTCP feedback (PLI, FIR, NACK, REMB) to the peer, as Pion's WriteRTCP.</summary>
@@ -324,6 +331,7 @@ public sealed partial class PeerConnection
     {
         _mediaClosed = true;
         Interlocked.Exchange(ref _rtcpTimer, null)?.Dispose();
+        CloseTwcc();
         foreach (var s in _senders) s.Stop();
         foreach (var r in _remoteStreams.Values) r.Receiver.Stop();
     }

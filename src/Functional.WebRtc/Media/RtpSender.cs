@@ -35,6 +35,8 @@ public sealed class RtpSender
     private uint _clockRate = 90000;
     private SendStatistics _stats;
     private long _retransmitted;
+    private byte _twccId;          // the negotiated transport-cc extension id, 0 when not negotiated
+    private long _headerBytes, _retransmittedBytes;
 
     internal RtpSender(PeerConnection pc, RtpTransceiver transceiver, TrackLocal track, uint ssrc)
     {
@@ -56,6 +58,8 @@ public sealed class RtpSender
     public (uint Packets, uint Octets) Sent { get { lock (_lock) return (_stats.PacketCount, _stats.OctetCount); } }
     /// <summary>Packets sent again because the peer NACKed them.</summary>
     public long Retransmitted => Interlocked.Read(ref _retransmitted);
+    /// <summary>Header and padding octets of the packets sent (W3C headerBytesSent), and octets sent again (retransmittedBytesSent).</summary>
+    internal (long HeaderBytes, long RetransmittedBytes) SentBytes => (Interlocked.Read(ref _headerBytes), Interlocked.Read(ref _retransmittedBytes));
 
     /// <summary>
     /// True when a packet written now would go out: the transceiver negotiated sending with a codec for the track, and
@@ -124,6 +128,8 @@ public sealed class RtpSender
             _resolvedFor = remote;
             (_payloadType, _rtxPayloadType) = ResolvePayloadType(state, remote, track.Codec);
             _clockRate = (uint)Math.Max(1, track.Codec.ClockRate);
+            var mid = state.Transceivers.Find(x => x.Index == Transceiver.Index).Bind(x => x.Mid);
+            _twccId = _pc.TransportCcSendId(mid.IsSome ? (string)mid : null);
         }
         if (_payloadType < 0) return false;
         Transceiver? tx = null;
@@ -167,10 +173,11 @@ public sealed class RtpSender
     {
         var track = _track;
         if (track is null || packet.Length < RtpPacketView.FixedHeaderSize) return;
-        var buffer = ArrayPool<byte>.Shared.Rent(packet.Length + 64);
+        var buffer = ArrayPool<byte>.Shared.Rent(packet.Length + 64 + RtpExtensionStamp.MaxGrowth(2));
         try
         {
             ushort seq;
+            var length = packet.Length;
             lock (_lock)
             {
                 if (!TryResolve(track, out var pt)) return;
@@ -178,17 +185,21 @@ public sealed class RtpSender
                 buffer[1] = (byte)((buffer[1] & 0x80) | pt);
                 BinaryPrimitives.WriteUInt32BigEndian(buffer.AsSpan(8), Ssrc);
                 seq = BinaryPrimitives.ReadUInt16BigEndian(buffer.AsSpan(2));
+                // The transport-wide sequence number (transport-cc), when negotiated: the peer's feedback refers to it.
+                if (_twccId != 0 && RtpExtensionStamp.TrySetTransportSequenceNumber(buffer, length, _twccId, _pc.NextTransportSequenceNumber(), out var stamped))
+                    length = stamped;
                 var slot = seq % HistorySize;
                 var kept = _history[slot];
-                if (kept is null || kept.Length < packet.Length) _history[slot] = kept = new byte[Math.Max(packet.Length, 1500)];
-                buffer.AsSpan(0, packet.Length).CopyTo(kept);
-                _historyLength[slot] = packet.Length;
+                if (kept is null || kept.Length < length) _history[slot] = kept = new byte[Math.Max(length, 1500)];
+                buffer.AsSpan(0, length).CopyTo(kept);
+                _historyLength[slot] = length;
                 _historySeq[slot] = seq;
                 var header = RtpPacketView.TryParse(packet, out var view, out _) ? view.HeaderSize + view.PaddingSize : 12;
                 _stats = _stats.Sent(BinaryPrimitives.ReadUInt32BigEndian(buffer.AsSpan(4)), packet.Length - header, _pc.MediaNow);
+                _headerBytes += length - (packet.Length - header);
             }
             if (DropFilter?.Invoke(seq, false) == true) return;
-            _pc.SendSrtp(buffer, packet.Length, rtcp: false);
+            _pc.SendSrtp(buffer, length, rtcp: false);
         }
         finally { ArrayPool<byte>.Shared.Return(buffer); }
     }
@@ -217,11 +228,17 @@ public sealed class RtpSender
                     _rtxSequence++;
                 }
                 else kept.AsSpan(0, length).CopyTo(buffer);
+                if (_twccId != 0 && RtpExtensionStamp.TrySetTransportSequenceNumber(buffer, length, _twccId, _pc.NextTransportSequenceNumber(), out var stamped))
+                    length = stamped; // a retransmission is a new packet on the transport: it gets its own number
             }
             try
             {
                 if (DropFilter?.Invoke(seq, true) == true) continue;
-                if (_pc.SendSrtp(buffer, length, rtcp: false)) Interlocked.Increment(ref _retransmitted);
+                if (_pc.SendSrtp(buffer, length, rtcp: false))
+                {
+                    Interlocked.Increment(ref _retransmitted);
+                    Interlocked.Add(ref _retransmittedBytes, length);
+                }
             }
             finally { ArrayPool<byte>.Shared.Return(buffer); }
         }
