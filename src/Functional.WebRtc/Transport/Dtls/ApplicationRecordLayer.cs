@@ -25,7 +25,7 @@ internal sealed class ApplicationRecordLayer : IDisposable
     private readonly Lock writeLock = new();
     private readonly Lock readLock = new();
     private readonly byte[] writeBuffer = new byte[DtlsRecordProtection.RecordLength(DtlsRecordProtection.MaxPlaintextLength)];
-    private readonly byte[] readBuffer;
+    private byte[] readBuffer; // grows (once) for datagrams larger than the receive limit, e.g. SCTP with a discovered PMTU
     private bool writeClosed, readClosed;
     private long recordsSent, recordsOpened, recordsDropped;
 
@@ -127,7 +127,8 @@ internal sealed class ApplicationRecordLayer : IDisposable
         lock (readLock)
         {
             if (readClosed) return false;
-            var buffer = datagram.Length <= readBuffer.Length ? readBuffer : new byte[datagram.Length];
+            if (datagram.Length > readBuffer.Length) readBuffer = new byte[Math.Max(datagram.Length, DtlsRecordProtection.RecordLength(DtlsRecordProtection.MaxPlaintextLength))];
+            var buffer = readBuffer;
             datagram.CopyTo(buffer);
             var offset = 0;
             var opened = false;
