@@ -262,7 +262,7 @@ public sealed class SctpAssociation
             case SctpInput.Abort a: OnAbort(a.Reason); break;
             case SctpInput.ConsumerReady c: OnConsumerReady(c.Bytes); break;
         }
-        if (!_pmtuStarted && State == SctpState.Established && !_terminated)
+        if (!_pmtuStarted && _peerPads && State == SctpState.Established && !_terminated)
         {
             _pmtuStarted = true;
             Pmtu(new PmtuInput.Start(at));
@@ -312,7 +312,16 @@ public sealed class SctpAssociation
 
     private InitParameters LocalInitParameters(byte[]? cookie) => new(
         cookie, new Arr<byte>([ChunkType.ReConfig, ChunkType.ForwardTsn]), true,
-        Config.ZeroChecksum ? InitParameters.EdmidDtls : null);
+        Config.ZeroChecksum ? InitParameters.EdmidDtls : null,
+        Config.PathMtuDiscovery ? new Arr<(ushort, byte[])>([(InitParameters.PaddingType, new byte[4])]) : default);
+
+    /// <summary>
+    /// Whether to probe the path with large packets. Some peers do not just drop a probe they cannot take: Chromium's
+    /// SCTP over DTLS stops answering altogether after a 16 KiB probe. So we probe only a peer that pads its INIT or
+    /// INIT ACK (a Padding parameter, RFC 4820 section 4), as we do with PLPMTUD on: an endpoint that implements PAD and
+    /// says so. Any other peer keeps the base packet size, exactly as without PLPMTUD.
+    /// </summary>
+    private bool _peerPads;
 
     private void OnShutdown(TimeSpan at)
     {
@@ -679,7 +688,8 @@ public sealed class SctpAssociation
         BinaryPrimitives.WriteUInt32BigEndian(s[13..], init.ARwnd);
         BinaryPrimitives.WriteUInt16BigEndian(s[17..], init.OutboundStreams);
         BinaryPrimitives.WriteUInt16BigEndian(s[19..], init.InboundStreams);
-        s[21] = (byte)((init.Parameters.ForwardTsnSupported ? 1 : 0) | (init.Parameters.ZeroChecksumEdmid == InitParameters.EdmidDtls ? 2 : 0));
+        s[21] = (byte)((init.Parameters.ForwardTsnSupported ? 1 : 0) | (init.Parameters.ZeroChecksumEdmid == InitParameters.EdmidDtls ? 2 : 0) |
+                       (init.Parameters.Padded ? 4 : 0));
         BinaryPrimitives.WriteInt64BigEndian(s[22..], at.Ticks);
         HMACSHA256.HashData(_cookieSecret, s[..CookieBodyLength], s[CookieBodyLength..]);
         return c;
@@ -693,7 +703,8 @@ public sealed class SctpAssociation
             Close(new RtcError.Operation("INIT ACK without a state cookie"));
             return;
         }
-        AdoptPeer(ia.InitiateTag, ia.InitialTsn, ia.ARwnd, ia.Parameters.ForwardTsnSupported, ia.Parameters.ZeroChecksumEdmid == InitParameters.EdmidDtls);
+        AdoptPeer(ia.InitiateTag, ia.InitialTsn, ia.ARwnd, ia.Parameters.ForwardTsnSupported, ia.Parameters.ZeroChecksumEdmid == InitParameters.EdmidDtls,
+            ia.Parameters.Padded);
         _t1Chunk = new SctpChunk.CookieEcho(cookie);
         _t1Count = 0;
         _t1At = at + _t1Rto;
@@ -701,8 +712,9 @@ public sealed class SctpAssociation
         SetState(SctpState.CookieEchoed);
     }
 
-    private void AdoptPeer(uint tag, uint initialTsn, uint rwnd, bool forwardTsn, bool zeroChecksum)
+    private void AdoptPeer(uint tag, uint initialTsn, uint rwnd, bool forwardTsn, bool zeroChecksum, bool pads)
     {
+        _peerPads = pads;
         PeerVerificationTag = tag;
         _cumTsn = (long)initialTsn + (1L << 32) - 1; // unwrapped, kept positive
         _highestTsn = _cumTsn;
@@ -743,7 +755,7 @@ public sealed class SctpAssociation
                 // RFC 9260 5.2.4 cases B and D: our tag matches; take the peer's parameters from the cookie.
                 if (State == SctpState.Closed || PeerVerificationTag != peerTag)
                     AdoptPeer(peerTag, BinaryPrimitives.ReadUInt32BigEndian(c[9..]), BinaryPrimitives.ReadUInt32BigEndian(c[13..]),
-                        (c[21] & 1) != 0, (c[21] & 2) != 0);
+                        (c[21] & 1) != 0, (c[21] & 2) != 0, (c[21] & 4) != 0);
                 _control.Add(new SctpChunk.CookieAck());
                 Establish();
                 break;

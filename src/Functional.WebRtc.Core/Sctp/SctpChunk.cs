@@ -38,7 +38,10 @@ public sealed record InitParameters(
     Arr<(ushort Type, byte[] Value)> Unknown = default)
 {
     public const ushort StateCookieType = 7, UnrecognizedParameterType = 8, SupportedExtensionsType = 0x8008,
-        ForwardTsnSupportedType = 0xC000, ZeroChecksumAcceptableType = 0x8001;
+        ForwardTsnSupportedType = 0xC000, ZeroChecksumAcceptableType = 0x8001, PaddingType = 0x8005;
+
+    /// <summary>Whether the INIT or INIT ACK carries a Padding parameter (RFC 4820 section 4).</summary>
+    public bool Padded => Unknown.Exists(u => u.Type == PaddingType);
     /// <summary>The error detection method id of DTLS for zero checksum (RFC 9653).</summary>
     public const uint EdmidDtls = 1;
 
