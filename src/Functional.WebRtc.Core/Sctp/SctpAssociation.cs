@@ -391,7 +391,12 @@ public sealed class SctpAssociation
 
     private bool CanSendData => State is SctpState.Established or SctpState.ShutdownPending or SctpState.ShutdownReceived;
 
-    private int MaxFragment => Mtu - SctpPacket.HeaderLength - DataHeader;
+    /// <summary>
+    /// DATA chunks stay within the base size even when PLPMTUD has found more: a larger packet bundles several of them.
+    /// A TSN cannot be split again once sent, so if the path shrinks (a black hole, RFC 8899 4.3) every chunk still
+    /// fits the base size it falls back to; the gain of large packets (fewer datagrams, records and system calls) stays.
+    /// </summary>
+    private int MaxFragment => Config.Mtu - SctpPacket.HeaderLength - DataHeader;
 
     /// <summary>Sends control chunks, retransmissions and new data, bundled into packets up to the MTU.</summary>
     private void Flush(TimeSpan at)
