@@ -262,7 +262,7 @@ public sealed class SctpAssociation
             case SctpInput.Abort a: OnAbort(a.Reason); break;
             case SctpInput.ConsumerReady c: OnConsumerReady(c.Bytes); break;
         }
-        if (!_pmtuStarted && _peerPads && State == SctpState.Established && !_terminated)
+        if (!_pmtuStarted && _peerPads && _dataBytesSent >= PmtuStartBytes && State == SctpState.Established && !_terminated)
         {
             _pmtuStarted = true;
             Pmtu(new PmtuInput.Start(at));
@@ -322,6 +322,13 @@ public sealed class SctpAssociation
     /// says so. Any other peer keeps the base packet size, exactly as without PLPMTUD.
     /// </summary>
     private bool _peerPads;
+
+    /// <summary>
+    /// Probing starts with bulk data (this many bytes of DATA sent), not at establishment: large packets only pay off
+    /// for bulk transfers, and an idle association that never probes never makes its peer grow its receive buffers.
+    /// </summary>
+    private const long PmtuStartBytes = 64 * 1024;
+    private long _dataBytesSent;
 
     private void OnShutdown(TimeSpan at)
     {
@@ -465,6 +472,7 @@ public sealed class SctpAssociation
                 _sent.PushBack(chunk);
                 _flight += size;
                 _buffered[m.StreamId] -= len;
+                _dataBytesSent += len;
                 MarkBuffered(m.StreamId);
                 builder.AddData(chunk);
             }

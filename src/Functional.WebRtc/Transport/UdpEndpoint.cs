@@ -32,6 +32,8 @@ internal sealed class UdpEndpoint : IDisposable
 
     /// <summary>The largest UDP payload (IPv4: 65535 - 20 - 8).</summary>
     private const int MaxDatagram = 65507;
+    /// <summary>A DTLS record with 2^14 bytes of plaintext and room to spare (header 13, explicit nonce 8, tag 16).</summary>
+    private const int OneRecord = 17 * 1024;
     private long _truncated;
 
     /// <summary>Datagrams that filled (or overflowed) the receive buffer: the first one grows it.</summary>
@@ -97,7 +99,9 @@ internal sealed class UdpEndpoint : IDisposable
     private void Grow(ref byte[] buffer)
     {
         Interlocked.Increment(ref _truncated);
-        if (buffer.Length < MaxDatagram) buffer = new byte[MaxDatagram];
+        // First to one full DTLS record (2^14 bytes of plaintext and its header, nonce and tag: SCTP with a discovered
+        // PMTU), then, only if even that fills up, to the largest UDP datagram.
+        if (buffer.Length < MaxDatagram) buffer = new byte[buffer.Length < OneRecord ? OneRecord : MaxDatagram];
     }
 
     public void Dispose()

@@ -24,6 +24,9 @@ public class SctpPathMtuTests
         var p = new SctpPair(1, LinkProfile.Perfect, On);
         Assert.True(p.Connect());
         p.RunUntil(() => false, TimeSpan.FromSeconds(3));
+        Assert.Equal(PmtuPhase.Disabled, p.A.PathMtu.Phase); // an idle association does not probe
+        SendAndDeliver(p, 2, 60_000); // bulk data starts the search
+        p.RunUntil(() => false, TimeSpan.FromSeconds(3));
         Assert.Equal(16384, p.A.Mtu);
         Assert.Equal(PmtuPhase.SearchComplete, p.A.PathMtu.Phase);
         SendAndDeliver(p, 10, 60_000);
@@ -47,6 +50,7 @@ public class SctpPathMtuTests
     {
         var p = new SctpPair(3, LinkProfile.Perfect, On) { PathMtu = 4000 };
         Assert.True(p.Connect());
+        SendAndDeliver(p, 2, 60_000);
         // Each size that fails takes MAX_PROBES lost probes of a second each; a dozen sizes at most.
         p.RunUntil(() => p.A.PathMtu.Phase == PmtuPhase.SearchComplete, TimeSpan.FromSeconds(120));
         Assert.Equal(PmtuPhase.SearchComplete, p.A.PathMtu.Phase);
@@ -59,6 +63,7 @@ public class SctpPathMtuTests
     {
         var p = new SctpPair(4, LinkProfile.Lossy(0, 5, 5), On);
         Assert.True(p.Connect());
+        SendAndDeliver(p, 2, 60_000);
         p.RunUntil(() => false, TimeSpan.FromSeconds(3));
         Assert.Equal(16384, p.A.Mtu);
         SendAndDeliver(p, 3, 50_000);
