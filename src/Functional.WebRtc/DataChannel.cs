@@ -72,8 +72,16 @@ public sealed class DataChannel
 
     public void Send(string text) => Send(true, Encoding.UTF8.GetBytes(text));
     /// <summary>Sends binary data; the bytes are copied, so the caller may reuse its buffer at once.</summary>
-    public void Send(byte[] data) => Send(false, data.AsSpan().ToArray());
-    public void Send(ReadOnlySpan<byte> data) => Send(false, data.ToArray());
+    public void Send(byte[] data) => Send(false, Copy(data));
+    public void Send(ReadOnlySpan<byte> data) => Send(false, Copy(data));
+
+    /// <summary>The message's own copy (not zeroed first: every byte is overwritten at once).</summary>
+    private static byte[] Copy(ReadOnlySpan<byte> data)
+    {
+        var copy = GC.AllocateUninitializedArray<byte>(data.Length);
+        data.CopyTo(copy);
+        return copy;
+    }
 
     private void Send(bool isString, byte[] data)
     {

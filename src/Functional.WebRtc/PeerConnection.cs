@@ -51,7 +51,7 @@ public sealed partial class PeerConnection : IDisposable, IAsyncDisposable
             configuration.Certificates.Select(c => c.Fingerprint).ToArr(), IceServerUrls(configuration), settings.AnsweringDtlsRole == AnsweringDtlsRole.Passive,
             settings.MediaEngine);
         _state = PeerMachine.Create(config, seed);
-        _channels = Core.DataChannels.DataChannelMachine.Create(settings.Sctp, new Entropy(seed ^ 0x5C7B_5C7B_5C7B_5C7BUL));
+        _channels = Core.DataChannels.DataChannelMachine.Create(settings.EffectiveSctp, new Entropy(seed ^ 0x5C7B_5C7B_5C7B_5C7BUL));
         _eventLog = settings.EventLog;
         _eventLog?.WriteLine(EventLog.HeaderLine(EventLogHeader.Of(config, seed)));
         _loop = Task.Run(LoopAsync);

@@ -41,6 +41,18 @@ public sealed record SettingEngine
     /// <summary>
     /// The SCTP association's settings (MTU, receive window, initial congestion window). ManualConsume keeps received
     /// bytes in the receive window until the application's OnMessage handler has run: the back-pressure of a slow reader.
+    /// The default also offers zero checksums (RFC 9653: DTLS already authenticates every SCTP packet), used only with a
+    /// peer that offers them too.
     /// </summary>
-    public Core.Sctp.SctpConfig Sctp { get; init; } = new() { InitialCwnd = 256 * 1024, ManualConsume = true };
+    public Core.Sctp.SctpConfig Sctp { get; init; } = new() { InitialCwnd = 256 * 1024, ManualConsume = true, ZeroChecksum = true };
+    /// <summary>
+    /// SCTP packetization layer path MTU discovery (RFC 8899; on by default): once the association is up, probes with
+    /// HEARTBEAT + PAD find the largest SCTP packet the path carries (up to one DTLS record, 2^14 bytes) and use it.
+    /// Off: every SCTP packet stays at <see cref="Core.Sctp.SctpConfig.Mtu"/> (1200 bytes, as Pion and browsers send).
+    /// This switch decides, whatever <see cref="Sctp"/>'s own PathMtuDiscovery says.
+    /// </summary>
+    public bool SctpPathMtuDiscovery { get; init; } = true;
+
+    /// <summary>The SCTP settings with <see cref="SctpPathMtuDiscovery"/> applied.</summary>
+    internal Core.Sctp.SctpConfig EffectiveSctp => Sctp with { PathMtuDiscovery = SctpPathMtuDiscovery };
 }

@@ -191,6 +191,10 @@ public sealed class SctpAssociation
 
     private TimeSpan? _lastWake;
 
+    // PLPMTUD (RFC 8899): the packet size in use, grown by confirmed probes.
+    private PathMtuDiscovery _pmtu;
+    private bool _pmtuStarted;
+
     private SctpAssociation(SctpConfig config, Entropy entropy)
     {
         Config = config;
@@ -209,7 +213,14 @@ public sealed class SctpAssociation
         _cwnd = config.InitialCwnd > 0 ? config.InitialCwnd : Math.Min(4 * config.Mtu, Math.Max(2 * config.Mtu, 4380));
         _ssthresh = config.ReceiveWindow;
         _peerARwnd = config.ReceiveWindow;
+        _pmtu = PathMtuDiscovery.Create(new PmtuConfig(config.Mtu, config.PathMtuDiscovery ? config.MaxMtu : config.Mtu, config.PmtuProbeTimeout));
     }
+
+    /// <summary>The SCTP packet size in use (PLPMTU): <see cref="SctpConfig.Mtu"/> until a larger probe is confirmed.</summary>
+    public int Mtu => _pmtu.Plpmtu;
+
+    /// <summary>The path MTU discovery machine (its phase, confirmed and probed sizes).</summary>
+    public PathMtuDiscovery PathMtu => _pmtu;
 
     /// <summary>A closed association with its tags, initial TSN and cookie secret drawn from <paramref name="entropy"/>.</summary>
     public static SctpAssociation Create(SctpConfig config, Entropy entropy) => new(config, entropy);
@@ -250,6 +261,11 @@ public sealed class SctpAssociation
             case SctpInput.Shutdown: OnShutdown(at); break;
             case SctpInput.Abort a: OnAbort(a.Reason); break;
             case SctpInput.ConsumerReady c: OnConsumerReady(c.Bytes); break;
+        }
+        if (!_pmtuStarted && _peerPads && _dataBytesSent >= PmtuStartBytes && State == SctpState.Established && !_terminated)
+        {
+            _pmtuStarted = true;
+            Pmtu(new PmtuInput.Start(at));
         }
         Flush(at);
         foreach (var sid in _bufferedDirty) _out.Add(new SctpOutput.BufferedAmountChanged(sid, _buffered.GetValueOrDefault(sid)));
@@ -296,7 +312,23 @@ public sealed class SctpAssociation
 
     private InitParameters LocalInitParameters(byte[]? cookie) => new(
         cookie, new Arr<byte>([ChunkType.ReConfig, ChunkType.ForwardTsn]), true,
-        Config.ZeroChecksum ? InitParameters.EdmidDtls : null);
+        Config.ZeroChecksum ? InitParameters.EdmidDtls : null,
+        Config.PathMtuDiscovery ? new Arr<(ushort, byte[])>([(InitParameters.PaddingType, new byte[4])]) : default);
+
+    /// <summary>
+    /// Whether to probe the path with large packets. Some peers do not just drop a probe they cannot take: Chromium's
+    /// SCTP over DTLS stops answering altogether after a 16 KiB probe. So we probe only a peer that pads its INIT or
+    /// INIT ACK (a Padding parameter, RFC 4820 section 4), as we do with PLPMTUD on: an endpoint that implements PAD and
+    /// says so. Any other peer keeps the base packet size, exactly as without PLPMTUD.
+    /// </summary>
+    private bool _peerPads;
+
+    /// <summary>
+    /// Probing starts with bulk data (this many bytes of DATA sent), not at establishment: large packets only pay off
+    /// for bulk transfers, and an idle association that never probes never makes its peer grow its receive buffers.
+    /// </summary>
+    private const long PmtuStartBytes = 64 * 1024;
+    private long _dataBytesSent;
 
     private void OnShutdown(TimeSpan at)
     {
@@ -366,6 +398,11 @@ public sealed class SctpAssociation
 
     private bool CanSendData => State is SctpState.Established or SctpState.ShutdownPending or SctpState.ShutdownReceived;
 
+    /// <summary>
+    /// DATA chunks stay within the base size even when PLPMTUD has found more: a larger packet bundles several of them.
+    /// A TSN cannot be split again once sent, so if the path shrinks (a black hole, RFC 8899 4.3) every chunk still
+    /// fits the base size it falls back to; the gain of large packets (fewer datagrams, records and system calls) stays.
+    /// </summary>
     private int MaxFragment => Config.Mtu - SctpPacket.HeaderLength - DataHeader;
 
     /// <summary>Sends control chunks, retransmissions and new data, bundled into packets up to the MTU.</summary>
@@ -435,6 +472,7 @@ public sealed class SctpAssociation
                 _sent.PushBack(chunk);
                 _flight += size;
                 _buffered[m.StreamId] -= len;
+                _dataBytesSent += len;
                 MarkBuffered(m.StreamId);
                 builder.AddData(chunk);
             }
@@ -471,7 +509,7 @@ public sealed class SctpAssociation
 
         public void Add(SctpChunk chunk)
         {
-            if (_size + chunk.PaddedLength > owner.Config.Mtu && _size > SctpPacket.HeaderLength) Finish();
+            if (_size + chunk.PaddedLength > owner.Mtu && _size > SctpPacket.HeaderLength) Finish();
             (_controls ??= new List<SctpChunk>(2)).Add(chunk);
             _size += chunk.PaddedLength;
         }
@@ -479,7 +517,7 @@ public sealed class SctpAssociation
         public void AddData(OutChunk chunk)
         {
             var padded = InitParameters.Pad4(chunk.Size);
-            if (_size + padded > owner.Config.Mtu && _size > SctpPacket.HeaderLength) Finish();
+            if (_size + padded > owner.Mtu && _size > SctpPacket.HeaderLength) Finish();
             (_data ??= new List<OutChunk>(8)).Add(chunk);
             _size += padded;
         }
@@ -663,7 +701,8 @@ public sealed class SctpAssociation
         BinaryPrimitives.WriteUInt32BigEndian(s[13..], init.ARwnd);
         BinaryPrimitives.WriteUInt16BigEndian(s[17..], init.OutboundStreams);
         BinaryPrimitives.WriteUInt16BigEndian(s[19..], init.InboundStreams);
-        s[21] = (byte)((init.Parameters.ForwardTsnSupported ? 1 : 0) | (init.Parameters.ZeroChecksumEdmid == InitParameters.EdmidDtls ? 2 : 0));
+        s[21] = (byte)((init.Parameters.ForwardTsnSupported ? 1 : 0) | (init.Parameters.ZeroChecksumEdmid == InitParameters.EdmidDtls ? 2 : 0) |
+                       (init.Parameters.Padded ? 4 : 0));
         BinaryPrimitives.WriteInt64BigEndian(s[22..], at.Ticks);
         HMACSHA256.HashData(_cookieSecret, s[..CookieBodyLength], s[CookieBodyLength..]);
         return c;
@@ -677,7 +716,8 @@ public sealed class SctpAssociation
             Close(new RtcError.Operation("INIT ACK without a state cookie"));
             return;
         }
-        AdoptPeer(ia.InitiateTag, ia.InitialTsn, ia.ARwnd, ia.Parameters.ForwardTsnSupported, ia.Parameters.ZeroChecksumEdmid == InitParameters.EdmidDtls);
+        AdoptPeer(ia.InitiateTag, ia.InitialTsn, ia.ARwnd, ia.Parameters.ForwardTsnSupported, ia.Parameters.ZeroChecksumEdmid == InitParameters.EdmidDtls,
+            ia.Parameters.Padded);
         _t1Chunk = new SctpChunk.CookieEcho(cookie);
         _t1Count = 0;
         _t1At = at + _t1Rto;
@@ -685,14 +725,15 @@ public sealed class SctpAssociation
         SetState(SctpState.CookieEchoed);
     }
 
-    private void AdoptPeer(uint tag, uint initialTsn, uint rwnd, bool forwardTsn, bool zeroChecksum)
+    private void AdoptPeer(uint tag, uint initialTsn, uint rwnd, bool forwardTsn, bool zeroChecksum, bool pads)
     {
+        _peerPads = pads;
         PeerVerificationTag = tag;
         _cumTsn = (long)initialTsn + (1L << 32) - 1; // unwrapped, kept positive
         _highestTsn = _cumTsn;
         _peerExpectedRequestSeq = initialTsn;
         _peerARwnd = rwnd;
-        _ssthresh = Math.Max(rwnd, 4 * Config.Mtu);
+        _ssthresh = Math.Max(rwnd, 4 * Mtu);
         _peerForwardTsn = forwardTsn;
         ZeroChecksumNegotiated = zeroChecksum && Config.ZeroChecksum;
     }
@@ -727,7 +768,7 @@ public sealed class SctpAssociation
                 // RFC 9260 5.2.4 cases B and D: our tag matches; take the peer's parameters from the cookie.
                 if (State == SctpState.Closed || PeerVerificationTag != peerTag)
                     AdoptPeer(peerTag, BinaryPrimitives.ReadUInt32BigEndian(c[9..]), BinaryPrimitives.ReadUInt32BigEndian(c[13..]),
-                        (c[21] & 1) != 0, (c[21] & 2) != 0);
+                        (c[21] & 1) != 0, (c[21] & 2) != 0, (c[21] & 4) != 0);
                 _control.Add(new SctpChunk.CookieAck());
                 Establish();
                 break;
@@ -871,7 +912,7 @@ public sealed class SctpAssociation
         if (_above.Count > 0)
         {
             var list = new List<GapAckBlock>();
-            var maxBlocks = (Config.Mtu - SctpPacket.HeaderLength - 16 - 4 * _duplicates.Count) / 4;
+            var maxBlocks = (Mtu - SctpPacket.HeaderLength - 16 - 4 * _duplicates.Count) / 4;
             long runStart = -1, runEnd = -1;
             foreach (var t in _above)
             {
@@ -953,6 +994,7 @@ public sealed class SctpAssociation
             if (c.InFlight) _flight -= c.Size;
         }
         if (cumAdvanced) _peerCumAck = cum;
+        if (cumAdvanced && _pmtu.T3Expiries > 0) Pmtu(new PmtuInput.DataAcknowledged(at));
         if (_advancedPeerAckPoint < _peerCumAck) _advancedPeerAckPoint = _peerCumAck;
 
         foreach (var g in gaps)
@@ -989,11 +1031,11 @@ public sealed class SctpAssociation
                 if (ShouldAbandon(c, at)) { Abandon(c.Message); continue; }
                 SetRetransmit(c, true);
                 if (c.InFlight) { _flight -= c.Size; c.InFlight = false; }
-                _fastRtxBudget = Config.Mtu - SctpPacket.HeaderLength;
+                _fastRtxBudget = Mtu - SctpPacket.HeaderLength;
                 _stats = _stats with { FastRetransmits = _stats.FastRetransmits + 1 };
                 if (!_fastRecovery)
                 {
-                    _ssthresh = Math.Max(_cwnd / 2, 4 * Config.Mtu);
+                    _ssthresh = Math.Max(_cwnd / 2, 4 * Mtu);
                     _cwnd = _ssthresh;
                     _partialBytesAcked = 0;
                     _fastRecovery = true;
@@ -1004,15 +1046,15 @@ public sealed class SctpAssociation
         if (_fastRecovery && _peerCumAck >= _fastRecoveryExit) _fastRecovery = false;
 
         // Congestion window growth (RFC 9260 7.2.1, 7.2.2), only on cumulative progress outside fast recovery.
-        if (cumAdvanced && !_fastRecovery && flightBefore + Config.Mtu >= _cwnd)
+        if (cumAdvanced && !_fastRecovery && flightBefore + Mtu >= _cwnd)
         {
             if (_cwnd <= _ssthresh)
                 // With SACKs coalesced over a burst, count like one SACK per two packets: up to half the bytes acked.
-                _cwnd += Math.Min(bytesAcked, Math.Max(Config.Mtu, bytesAcked / 2));
+                _cwnd += Math.Min(bytesAcked, Math.Max(Mtu, bytesAcked / 2));
             else
             {
                 _partialBytesAcked += bytesAcked;
-                if (_partialBytesAcked >= _cwnd) { _partialBytesAcked -= _cwnd; _cwnd += Config.Mtu; }
+                if (_partialBytesAcked >= _cwnd) { _partialBytesAcked -= _cwnd; _cwnd += Mtu; }
             }
         }
 
@@ -1109,6 +1151,7 @@ public sealed class SctpAssociation
         TimeSpan? m = null;
         void Min(TimeSpan? t) { if (t is { } v && (m is null || v < m)) m = v; }
         Min(_t1At); Min(_t2At); Min(_t3At); Min(_delayedAckAt); Min(_heartbeatAt); Min(_reconfigAt);
+        if (!_terminated) Min(_pmtu.NextTimer);
         return m;
     }
 
@@ -1123,6 +1166,7 @@ public sealed class SctpAssociation
             _reconfigAt = at + Rto;
         }
         if (_heartbeatAt is { } hb && hb <= at) OnHeartbeatTimer(at);
+        if (!_terminated && _pmtu.NextTimer is { } pt && pt <= at) Pmtu(new PmtuInput.Tick(at));
         // The delayed-ack timer is looked at in Flush.
         if (_delayedAckAt is { } da && da <= at && _dataPacketsSinceSack == 0) _delayedAckAt = null;
     }
@@ -1162,8 +1206,9 @@ public sealed class SctpAssociation
             return;
         }
         _stats = _stats with { T3Expiries = _stats.T3Expiries + 1 };
-        _ssthresh = Math.Max(_cwnd / 2, 4 * Config.Mtu);
-        _cwnd = Config.Mtu;
+        Pmtu(new PmtuInput.T3Expired(at));
+        _ssthresh = Math.Max(_cwnd / 2, 4 * Mtu);
+        _cwnd = Mtu;
         _partialBytesAcked = 0;
         _fastRecovery = false;
         Rto = Rto * 2 > Config.RtoMax ? Config.RtoMax : Rto * 2;
@@ -1203,10 +1248,26 @@ public sealed class SctpAssociation
 
     private void OnHeartbeatAck(TimeSpan at, SctpChunk.HeartbeatAck ha)
     {
+        if (PathMtuDiscovery.TryReadProbeInfo(ha.Info, out var probe, out _)) { Pmtu(new PmtuInput.ProbeAcked(at, probe)); return; }
         if (ha.Info.Length != 8 || !_heartbeatOutstanding) return;
         _heartbeatOutstanding = false;
         _errorCount = 0;
         MeasureRtt(at - TimeSpan.FromTicks(BinaryPrimitives.ReadInt64BigEndian(ha.Info)));
+    }
+
+    // ---------------------------------------------------------------- path MTU discovery
+
+    /// <summary>Runs the PLPMTUD machine; its probes go out as packets of their own (not data: no congestion control, never retransmitted).</summary>
+    private void Pmtu(PmtuInput input)
+    {
+        var step = PathMtuDiscovery.Handle(_pmtu, input);
+        _pmtu = step.State;
+        foreach (var o in step.Outputs)
+        {
+            if (o is not PmtuOutput.SendProbe p || State != SctpState.Established || _terminated) continue;
+            _out.Add(new SctpOutput.Transmit(PathMtuDiscovery.WriteProbePacket(Config.LocalPort, Config.RemotePort, PeerVerificationTag, p.Id, p.Size, ZeroChecksumNegotiated)));
+            _stats = _stats with { PacketsSent = _stats.PacketsSent + 1 };
+        }
     }
 
     // ---------------------------------------------------------------- shutdown

@@ -8,7 +8,7 @@ public static class ChunkType
 {
     public const byte Data = 0, Init = 1, InitAck = 2, Sack = 3, Heartbeat = 4, HeartbeatAck = 5, Abort = 6, Shutdown = 7,
         ShutdownAck = 8, Error = 9, CookieEcho = 10, CookieAck = 11, ShutdownComplete = 14, IData = 64, ReConfig = 130,
-        ForwardTsn = 192, IForwardTsn = 194;
+        ForwardTsn = 192, IForwardTsn = 194, Pad = 132;
 }
 
 /// <summary>One gap ack block, offsets relative to the cumulative TSN ack (RFC 9260 3.3.4).</summary>
@@ -38,7 +38,10 @@ public sealed record InitParameters(
     Arr<(ushort Type, byte[] Value)> Unknown = default)
 {
     public const ushort StateCookieType = 7, UnrecognizedParameterType = 8, SupportedExtensionsType = 0x8008,
-        ForwardTsnSupportedType = 0xC000, ZeroChecksumAcceptableType = 0x8001;
+        ForwardTsnSupportedType = 0xC000, ZeroChecksumAcceptableType = 0x8001, PaddingType = 0x8005;
+
+    /// <summary>Whether the INIT or INIT ACK carries a Padding parameter (RFC 4820 section 4).</summary>
+    public bool Padded => Unknown.Exists(u => u.Type == PaddingType);
     /// <summary>The error detection method id of DTLS for zero checksum (RFC 9653).</summary>
     public const uint EdmidDtls = 1;
 
@@ -469,6 +472,15 @@ public abstract record SctpChunk
         public override int GetHashCode() => HashCode.Combine(ChunkTypeCode, Value.Length);
     }
 
+    /// <summary>PAD (RFC 4820): <paramref name="PaddingLength"/> bytes of padding, written as zeros and ignored on receipt.
+    /// It makes PLPMTUD probes of an exact size (RFC 8899 section 6.2.1).</summary>
+    public sealed record Pad(int PaddingLength) : SctpChunk
+    {
+        public override byte Type => ChunkType.Pad;
+        public override int Length => 4 + PaddingLength;
+        protected override void WriteValue(Span<byte> v) => v.Clear();
+    }
+
     internal static byte DataFlags(bool u, bool b, bool e, bool i) => (byte)((e ? 1 : 0) | (b ? 2 : 0) | (u ? 4 : 0) | (i ? 8 : 0));
 
     private static void WriteInit(Span<byte> v, uint tag, uint rwnd, ushort os, ushort mis, uint tsn, InitParameters p)
@@ -603,6 +615,9 @@ public abstract record SctpChunk
                 chunk = new ReConfig(new Arr<ReConfigParameter>(ps));
                 return true;
             }
+            case ChunkType.Pad:
+                chunk = new Pad(v.Length); // the padding is not looked at (nor copied)
+                return true;
             default:
                 chunk = new Unknown(type, flags, v.ToArray());
                 return true;

@@ -24,6 +24,16 @@ public sealed record SctpConfig
     public ushort RemotePort { get; init; } = 5000;
     /// <summary>Largest SCTP packet (bytes): the DTLS record payload budget. 1200 keeps the UDP datagram under common MTUs.</summary>
     public int Mtu { get; init; } = 1200;
+    /// <summary>
+    /// Packetization layer path MTU discovery (RFC 8899): once established, probe (HEARTBEAT + PAD) for packets larger
+    /// than <see cref="Mtu"/>, up to <see cref="MaxMtu"/>, and use the largest confirmed size. Off by default: peers that
+    /// do not answer large probes are unaffected either way (the size only grows on a confirmed probe).
+    /// </summary>
+    public bool PathMtuDiscovery { get; init; }
+    /// <summary>Largest SCTP packet PLPMTUD tries: one DTLS record carries at most 2^14 bytes of plaintext.</summary>
+    public int MaxMtu { get; init; } = 16384;
+    /// <summary>How long a PLPMTUD probe may go unanswered (PROBE_TIMER; at least 1 s, RFC 8899 5.1.1).</summary>
+    public TimeSpan PmtuProbeTimeout { get; init; } = TimeSpan.FromSeconds(1);
     /// <summary>Largest message sent or reassembled (SDP max-message-size). Larger sends fail with RtcError.Range.</summary>
     public int MaxMessageSize { get; init; } = 256 * 1024;
     /// <summary>Our receive window (a_rwnd), bytes.</summary>

@@ -415,7 +415,10 @@ public sealed partial class PeerConnection
     /// <summary>DTLS's thread delivers an SCTP packet: queue it and wake the loop once per batch.</summary>
     private void OnDtlsData(ReadOnlySpan<byte> data)
     {
-        _sctpInbox.Enqueue(data.ToArray());
+        // The association owns the packet from now on; an uninitialized array skips zeroing what is copied over at once.
+        var packet = GC.AllocateUninitializedArray<byte>(data.Length);
+        data.CopyTo(packet);
+        _sctpInbox.Enqueue(packet);
         if (Interlocked.Exchange(ref _sctpDrainPosted, 1) == 0) Post(new SctpDrainWork());
     }
 

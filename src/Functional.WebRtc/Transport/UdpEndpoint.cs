@@ -30,6 +30,15 @@ internal sealed class UdpEndpoint : IDisposable
 
     public IPEndPoint LocalEndPoint { get; }
 
+    /// <summary>The largest UDP payload (IPv4: 65535 - 20 - 8).</summary>
+    private const int MaxDatagram = 65507;
+    /// <summary>A DTLS record with 2^14 bytes of plaintext and room to spare (header 13, explicit nonce 8, tag 16).</summary>
+    private const int OneRecord = 17 * 1024;
+    private long _truncated;
+
+    /// <summary>Datagrams that filled (or overflowed) the receive buffer: the first one grows it.</summary>
+    public long TruncatedDatagrams => Interlocked.Read(ref _truncated);
+
     public void Send(IPEndPoint to, ReadOnlySpan<byte> data)
     {
         try { _socket.SendTo(data, SocketFlags.None, AddressOf(to)); }
@@ -50,8 +59,10 @@ internal sealed class UdpEndpoint : IDisposable
 
     private async Task ReceiveLoopAsync()
     {
-        // WebRTC datagrams stay under the path MTU (SCTP/DTLS/SRTP packets ~1200 bytes, STUN/TURN under 1500); a larger
-        // one fails with MessageSize and is skipped. A 64 KiB buffer per socket was 128 KiB of every idle pair's heap.
+        // WebRTC datagrams mostly stay under the path MTU (SCTP/DTLS/SRTP packets ~1200 bytes, STUN/TURN under 1500):
+        // 4 KiB is enough and keeps idle pairs small (a 64 KiB buffer per socket was 128 KiB of every idle pair's heap).
+        // A larger datagram (an SCTP PLPMTUD probe, then SCTP packets of the discovered size) is truncated and fails with
+        // MessageSize: it is lost, and the buffer grows to the largest UDP datagram, so the next one gets through.
         var buffer = new byte[4096];
         var template = new IPEndPoint(LocalEndPoint.AddressFamily == AddressFamily.InterNetwork ? IPAddress.Any : IPAddress.IPv6Any, 0);
         // Received into one reused SocketAddress; the IPEndPoint is made again only when the sender changes.
@@ -64,7 +75,12 @@ internal sealed class UdpEndpoint : IDisposable
             try { received = await _socket.ReceiveFromAsync(buffer, SocketFlags.None, address, _stop.Token).ConfigureAwait(false); }
             catch (OperationCanceledException) { break; }
             catch (ObjectDisposedException) { break; }
-            catch (SocketException e) when (e.SocketErrorCode is SocketError.ConnectionReset or SocketError.MessageSize) { continue; }
+            catch (SocketException e) when (e.SocketErrorCode is SocketError.MessageSize)
+            {
+                Grow(ref buffer);
+                continue;
+            }
+            catch (SocketException e) when (e.SocketErrorCode is SocketError.ConnectionReset) { continue; }
             catch (SocketException) { break; }
             if (lastFrom is null || !address.Equals(lastAddress))
             {
@@ -74,7 +90,18 @@ internal sealed class UdpEndpoint : IDisposable
             }
             try { _handler(this, lastFrom, buffer.AsSpan(0, received)); }
             catch (ObjectDisposedException) { break; }
+            // A datagram that filled the buffer was probably cut short (on Linux the truncation is not reported as
+            // MessageSize); it was handed on all the same (a cut DTLS record fails its checks and is dropped).
+            if (received == buffer.Length) Grow(ref buffer);
         }
+    }
+
+    private void Grow(ref byte[] buffer)
+    {
+        Interlocked.Increment(ref _truncated);
+        // First to one full DTLS record (2^14 bytes of plaintext and its header, nonce and tag: SCTP with a discovered
+        // PMTU), then, only if even that fills up, to the largest UDP datagram.
+        if (buffer.Length < MaxDatagram) buffer = new byte[buffer.Length < OneRecord ? OneRecord : MaxDatagram];
     }
 
     public void Dispose()

@@ -16,6 +16,9 @@ public sealed class SctpPair
     public TimeSpan Now;
     public int Steps;
     public int MaxPacket;
+    /// <summary>When set, packets larger than this are lost (a path MTU; lowering it later makes a black hole).</summary>
+    public int? PathMtu;
+    public int DroppedBig;
 
     public SctpPair(int seed, LinkProfile profile, SctpConfig? config = null, SctpConfig? configB = null)
     {
@@ -37,7 +40,11 @@ public sealed class SctpPair
         {
             switch (o)
             {
-                case SctpOutput.Transmit t: MaxPacket = Math.Max(MaxPacket, t.Packet.Length); Net.Send(Now, who, Other(who), t.Packet); break;
+                case SctpOutput.Transmit t:
+                    MaxPacket = Math.Max(MaxPacket, t.Packet.Length);
+                    if (PathMtu is { } limit && t.Packet.Length > limit) { DroppedBig++; break; } // larger than the path carries
+                    Net.Send(Now, who, Other(who), t.Packet);
+                    break;
                 case SctpOutput.WakeAt w: _wake[who] = w.At; break;
                 case SctpOutput.Delivered d: Delivered[who].Add(d); break;
                 case SctpOutput.Error e: Errors[who].Add(e.Reason); Events[who].Add(o); break;

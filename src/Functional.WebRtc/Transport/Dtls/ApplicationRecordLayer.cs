@@ -37,7 +37,7 @@ internal sealed class ApplicationRecordLayer : IDisposable
     private readonly Lock writeLock = new();
     private readonly Lock readLock = new();
     private byte[] writeBuffer;           // one record; sized for SendLimit, grown on demand up to 2^14 octets (guarded by writeLock)
-    private readonly byte[] readBuffer;
+    private byte[] readBuffer;            // grows (once) for datagrams larger than the receive limit, e.g. SCTP with a discovered PMTU
     private ulong nextSequence;           // guarded by writeLock
     private bool writeClosed, readClosed;
     private bool peerEnded;               // an alert ended the association: read nothing more (guarded by readLock)
@@ -180,7 +180,8 @@ internal sealed class ApplicationRecordLayer : IDisposable
         lock (readLock)
         {
             if (readClosed || peerEnded) return default;
-            var buffer = datagram.Length <= readBuffer.Length ? readBuffer : new byte[datagram.Length];
+            if (datagram.Length > readBuffer.Length) readBuffer = new byte[Math.Max(datagram.Length, DtlsRecordProtection.RecordLength(DtlsRecordProtection.MaxPlaintextLength))];
+            var buffer = readBuffer;
             datagram.CopyTo(buffer);
             var offset = 0;
             var opened = false;
