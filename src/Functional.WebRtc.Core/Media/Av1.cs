@@ -132,8 +132,15 @@ public sealed record Av1Payloader : IRtpPayloader
                 if (room < 2) { Close(false); continue; }
                 var take = Av1Obu.Leb128Size((ulong)rest) + rest <= room ? rest : FragmentSize(room);
                 size += Av1Obu.WriteLeb128(current.AsSpan(size), (ulong)take);
-                for (var k = 0; k < take; k++, offset++, size++)
-                    current[size] = offset < hdr ? element[offset] : frame[payloadStart + offset - hdr];
+                var end = offset + take;
+                while (offset < end && offset < hdr) current[size++] = element[offset++]; // the (at most 2) header octets
+                if (offset < end)
+                {
+                    // The OBU payload in one block copy (a byte loop here cost about 1 us per 1200-byte packet).
+                    frame.Slice(payloadStart + offset - hdr, end - offset).CopyTo(current.AsSpan(size));
+                    size += end - offset;
+                    offset = end;
+                }
                 if (offset < total) Close(true);
             }
         }

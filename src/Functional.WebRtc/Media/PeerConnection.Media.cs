@@ -92,27 +92,33 @@ public sealed partial class PeerConnection
                 repaired.Track.PushRepair(original);
             return;
         }
-        if (!_remoteStreams.TryGetValue(ssrc, out var stream))
-        {
-            var description = _state.RemoteDescription.IsSome ? (SessionDescription)_state.RemoteDescription : null;
-            if (_unmappedSsrcs.TryGetValue(ssrc, out var triedWith) && ReferenceEquals(triedWith, description)) return;
-            var made = NewRemoteStream(ssrc, packet.Span);
-            if (made is null)
-            {
-                // Not (yet) in the remote description: tried again once another description is set.
-                if (_unmappedSsrcs.Count < 1024) _unmappedSsrcs[ssrc] = description;
-                return;
-            }
-            _unmappedSsrcs.TryRemove(ssrc, out _);
-            foreach (var repair in made.RepairSsrcs) _repairs[repair] = ssrc;
-            if (!_remoteStreams.TryAdd(ssrc, made)) return;
-            stream = made;
-            EnsureRtcpTimer();
-            var (track, receiver) = (made.Track, made.Receiver);
-            Raise(() => OnTrack?.Invoke(track, receiver));
-        }
-        var missing = stream.Track.Push(packet, MediaNow);
+        if (!_remoteStreams.TryGetValue(ssrc, out var stream) && (stream = AddRemoteStream(ssrc, packet.Span)) is null) return;
+        var missing = stream.Track.Push(packet.Span, MediaNow);
         if (stream.Nack && !missing.IsEmpty) SendRtcp(Seq1<RtcpPacket>(GenericNack.FromLost(stream.LocalSsrc, ssrc, missing)));
+    }
+
+    /// <summary>
+    /// The first packet of an SSRC: its stream and track when the remote description maps it (then OnTrack), else null.
+    /// Its own method: the OnTrack closure inside <see cref="OnMediaRtp"/> was allocated on every packet.
+    /// </summary>
+    private RemoteStream? AddRemoteStream(uint ssrc, ReadOnlySpan<byte> packet)
+    {
+        var description = _state.RemoteDescription.IsSome ? (SessionDescription)_state.RemoteDescription : null;
+        if (_unmappedSsrcs.TryGetValue(ssrc, out var triedWith) && ReferenceEquals(triedWith, description)) return null;
+        var made = NewRemoteStream(ssrc, packet);
+        if (made is null)
+        {
+            // Not (yet) in the remote description: tried again once another description is set.
+            if (_unmappedSsrcs.Count < 1024) _unmappedSsrcs[ssrc] = description;
+            return null;
+        }
+        _unmappedSsrcs.TryRemove(ssrc, out _);
+        foreach (var repair in made.RepairSsrcs) _repairs[repair] = ssrc;
+        if (!_remoteStreams.TryAdd(ssrc, made)) return null;
+        EnsureRtcpTimer();
+        var (track, receiver) = (made.Track, made.Receiver);
+        Raise(() => OnTrack?.Invoke(track, receiver));
+        return made;
     }
 
     private static Seq<T> Seq1<T>(T x) => Prelude.Seq1(x);

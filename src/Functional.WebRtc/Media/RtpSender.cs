@@ -133,7 +133,9 @@ public sealed class RtpSender
         }
         if (_payloadType < 0) return false;
         Transceiver? tx = null;
-        foreach (var x in state.Transceivers) if (x.Index == Transceiver.Index) { tx = x; break; } // no closure per packet
+        var transceivers = state.Transceivers;
+        for (var i = 0; i < transceivers.Count; i++) // no closure or boxed enumerator per packet
+            if (transceivers[i].Index == Transceiver.Index) { tx = transceivers[i]; break; }
         if (tx is null) return false;
         if (tx.Stopped || !tx.CurrentDirection.Exists(d => d.Sends())) return false;
         if (tx.Ssrc != 0) Volatile.Write(ref _ssrc, tx.Ssrc); // the SSRC the description announced (a=ssrc)

@@ -41,12 +41,12 @@ public readonly record struct ReceiveStatistics(
         var next = this with { Received = Received + 1, Jitter = jitter, LastTransit = transit };
         if (delta == 0 || delta >= 0x8000) return (next, Seq<ushort>.Empty); // duplicate, reordered or retransmitted
         var cycles = seq < MaxSeq ? Cycles + 65536 : Cycles;
-        var max = MaxSeq;
-        var missing = delta > 1 && delta <= MaxGap
-            ? Enumerable.Range(1, delta - 1).Select(i => (ushort)(max + i)).ToSeq()
-            : Seq<ushort>.Empty;
+        var missing = delta > 1 && delta <= MaxGap ? Skipped(MaxSeq, delta) : Seq<ushort>.Empty;
         return (next with { MaxSeq = seq, Cycles = cycles }, missing);
     }
+
+    // Its own method: a lambda capturing a local of Receive would allocate its closure on every packet.
+    private static Seq<ushort> Skipped(ushort max, ushort delta) => Enumerable.Range(1, delta - 1).Select(i => (ushort)(max + i)).ToSeq();
 
     /// <summary>A sender report arrived: remember its middle 32 bits of NTP time and when (for LSR and DLSR).</summary>
     public ReceiveStatistics SenderReportReceived(ulong ntpTimestamp, TimeSpan at) =>

@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using Functional.WebRtc.Core.Rtp;
 using Functional.WebRtc.Media;
@@ -14,8 +16,20 @@ public sealed class TrackRemote
     /// <summary>How many packets wait for the reader before the oldest are dropped.</summary>
     public const int QueueSize = 1024;
 
-    private readonly Channel<ReadOnlyMemory<byte>> _packets = Channel.CreateBounded<ReadOnlyMemory<byte>>(
-        new BoundedChannelOptions(QueueSize) { FullMode = BoundedChannelFullMode.DropOldest, SingleWriter = true });
+    /// <summary>
+    /// Buffers of queued packets, shared by every track of the process. Not ArrayPool.Shared: there the socket's thread
+    /// only rents and the reader's only returns, and beyond a few packets in a queue every rent allocated (its per-core
+    /// caches hold 8 arrays). This one keeps up to 4096 arrays per size, only as many as were ever queued at once.
+    /// </summary>
+    private static readonly ArrayPool<byte> PacketPool = ArrayPool<byte>.Create(maxArrayLength: 4096, maxArraysPerBucket: 4096);
+
+    /// <summary>A queued packet in a buffer rented from <see cref="PacketPool"/>; whoever takes it out returns the buffer.</summary>
+    private readonly record struct Queued(byte[] Buffer, int Length);
+
+    // The packets dropped for a slow reader go back to the pool too.
+    private readonly Channel<Queued> _packets = Channel.CreateBounded<Queued>(
+        new BoundedChannelOptions(QueueSize) { FullMode = BoundedChannelFullMode.DropOldest, SingleWriter = true },
+        static dropped => PacketPool.Return(dropped.Buffer));
     private readonly object _statsLock = new();
     private ReceiveStatistics _stats;
     private long _dropped;
@@ -47,11 +61,69 @@ public sealed class TrackRemote
     /// <summary>Packets dropped because the reader was too slow.</summary>
     public long Dropped => Interlocked.Read(ref _dropped);
 
-    /// <summary>The next RTP packet (header and payload, unprotected). Throws InvalidStateException once the track ends.</summary>
-    public async ValueTask<ReadOnlyMemory<byte>> ReadRtpAsync(CancellationToken cancel = default)
+    /// <summary>
+    /// The next RTP packet (header and payload, unprotected), in a new array the caller keeps. Throws
+    /// InvalidStateException once the track ends. <see cref="ReadRtpAsync(Memory{byte}, CancellationToken)"/> reads into
+    /// the caller's buffer instead and allocates nothing (when waiting, nothing either unless <paramref name="cancel"/> can be
+    /// cancelled: the channel then allocates its wait).
+    /// </summary>
+    public ValueTask<ReadOnlyMemory<byte>> ReadRtpAsync(CancellationToken cancel = default)
+    {
+        if (_packets.Reader.TryRead(out var queued)) return new ValueTask<ReadOnlyMemory<byte>>(Take(queued));
+        return ReadRtpSlowAsync(cancel);
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<ReadOnlyMemory<byte>> ReadRtpSlowAsync(CancellationToken cancel) => Take(await NextAsync(cancel).ConfigureAwait(false));
+
+    /// <summary>
+    /// Copies the next RTP packet into <paramref name="buffer"/> and returns its length (Pion's Read), allocating nothing
+    /// per packet. Throws ArgumentException when the packet is longer than the buffer (the packet is lost) and
+    /// InvalidStateException once the track ends.
+    /// </summary>
+    public ValueTask<int> ReadRtpAsync(Memory<byte> buffer, CancellationToken cancel = default)
+    {
+        if (_packets.Reader.TryRead(out var queued)) return new ValueTask<int>(CopyOut(queued, buffer.Span));
+        return ReadRtpSlowAsync(buffer, cancel);
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<int> ReadRtpSlowAsync(Memory<byte> buffer, CancellationToken cancel) =>
+        CopyOut(await NextAsync(cancel).ConfigureAwait(false), buffer.Span);
+
+    /// <summary>
+    /// Copies the next queued RTP packet into <paramref name="buffer"/> without waiting; false when none is queued.
+    /// Throws ArgumentException when the packet is longer than the buffer (the packet is lost).
+    /// </summary>
+    public bool TryReadRtp(Span<byte> buffer, out int length)
+    {
+        length = _packets.Reader.TryRead(out var queued) ? CopyOut(queued, buffer) : -1;
+        return length >= 0;
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<Queued> NextAsync(CancellationToken cancel)
     {
         try { return await _packets.Reader.ReadAsync(cancel).ConfigureAwait(false); }
         catch (ChannelClosedException) { throw new InvalidStateException(new Core.RtcError.InvalidState("the track has ended")); }
+    }
+
+    private static ReadOnlyMemory<byte> Take(Queued queued)
+    {
+        var packet = queued.Buffer.AsSpan(0, queued.Length).ToArray();
+        PacketPool.Return(queued.Buffer);
+        return packet;
+    }
+
+    private static int CopyOut(Queued queued, Span<byte> destination)
+    {
+        try
+        {
+            if (queued.Length > destination.Length) throw new ArgumentException("the buffer is shorter than the packet", nameof(destination));
+            queued.Buffer.AsSpan(0, queued.Length).CopyTo(destination);
+            return queued.Length;
+        }
+        finally { PacketPool.Return(queued.Buffer); }
     }
 
     /// <summary>The next packet parsed.</summary>
@@ -68,10 +140,8 @@ public sealed class TrackRemote
     /// <summary>Copies the next packet into <paramref name="buffer"/> and returns its length (blocks until one arrives; Pion's Read).</summary>
     public int Read(byte[] buffer)
     {
-        var packet = ReadRtpAsync().AsTask().GetAwaiter().GetResult();
-        if (packet.Length > buffer.Length) throw new ArgumentException("the buffer is shorter than the packet", nameof(buffer));
-        packet.Span.CopyTo(buffer);
-        return packet.Length;
+        var read = ReadRtpAsync(buffer.AsMemory());
+        return read.IsCompletedSuccessfully ? read.Result : read.AsTask().GetAwaiter().GetResult();
     }
 
     /// <summary>
@@ -82,23 +152,24 @@ public sealed class TrackRemote
     /// a retransmission's transit time says nothing about the network's jitter (RFC 3550 A.8 is about the original stream).
     /// Returns whether the packet was taken.
     /// </summary>
-    internal bool PushRepair(ReadOnlyMemory<byte> packet)
+    internal bool PushRepair(ReadOnlySpan<byte> span)
     {
-        var seq = System.Buffers.Binary.BinaryPrimitives.ReadUInt16BigEndian(packet.Span[2..]);
+        var seq = System.Buffers.Binary.BinaryPrimitives.ReadUInt16BigEndian(span[2..]);
         lock (_statsLock)
         {
             if (!_missing.Remove(seq)) return false;
             _stats = _stats with { Received = _stats.Received + 1 };
         }
-        if (_packets.Reader.Count >= QueueSize) Interlocked.Increment(ref _dropped);
-        _packets.Writer.TryWrite(packet);
+        Enqueue(span);
         return true;
     }
 
-    /// <summary>On the socket's receive loop: accounts the packet and queues it; returns the sequence numbers a gap skipped.</summary>
-    internal LanguageExt.Seq<ushort> Push(ReadOnlyMemory<byte> packet, TimeSpan now)
+    /// <summary>
+    /// On the socket's receive loop: accounts the packet and queues a copy of it (in a pooled buffer; the span is not
+    /// kept); returns the sequence numbers a gap skipped.
+    /// </summary>
+    internal LanguageExt.Seq<ushort> Push(ReadOnlySpan<byte> span, TimeSpan now)
     {
-        var span = packet.Span;
         var seq = System.Buffers.Binary.BinaryPrimitives.ReadUInt16BigEndian(span[2..]);
         var ts = System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(span[4..]);
         LanguageExt.Seq<ushort> missing;
@@ -106,11 +177,19 @@ public sealed class TrackRemote
         {
             (_stats, missing) = _stats.Receive(seq, ts, now, (uint)Math.Max(1, ClockRate));
             _missing.Remove(seq);
-            foreach (var m in missing) if (_missing.Count < MaxPendingNacks) _missing.Add(m);
+            if (!missing.IsEmpty) foreach (var m in missing) if (_missing.Count < MaxPendingNacks) _missing.Add(m);
         }
-        if (_packets.Reader.Count >= QueueSize) Interlocked.Increment(ref _dropped);
-        _packets.Writer.TryWrite(packet);
+        Enqueue(span);
         return missing;
+    }
+
+    /// <summary>Queues a copy of the packet in a pooled buffer (returned by the reader, or at once when the queue has ended).</summary>
+    private void Enqueue(ReadOnlySpan<byte> span)
+    {
+        if (_packets.Reader.Count >= QueueSize) Interlocked.Increment(ref _dropped);
+        var buffer = PacketPool.Rent(span.Length);
+        span.CopyTo(buffer);
+        if (!_packets.Writer.TryWrite(new Queued(buffer, span.Length))) PacketPool.Return(buffer); // ended
     }
 
     /// <summary>

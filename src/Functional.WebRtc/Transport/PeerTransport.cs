@@ -325,18 +325,24 @@ public sealed partial class PeerConnection
     {
         var srtp = _srtp;
         if (srtp is null || data.Length < 12) return;
-        var buffer = data.ToArray();
+        // Unprotected in place in a pooled buffer: nothing downstream keeps it (a track queues its own copy).
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(data.Length);
+        data.CopyTo(buffer);
         var isRtcp = PacketDemux.IsRtcpPacketType(buffer[1]);
-        lock (srtp)
+        try
         {
-            var result = isRtcp ? srtp.UnprotectRtcp(buffer, buffer.Length, out var n) : srtp.UnprotectRtp(buffer, buffer.Length, out n);
-            if (result != SrtpResult.Ok) { Interlocked.Increment(ref _srtpRejected); return; }
-            if (isRtcp) { Interlocked.Increment(ref _rtcpReceived); OnMediaRtcp(buffer.AsMemory(0, n)); return; }
-            var ssrc = System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(buffer.AsSpan(8));
-            _rtpReceivedBySsrc.AddOrUpdate(ssrc, 1, (_, c) => c + 1);
-            RtpReceived?.Invoke(buffer.AsMemory(0, n));
-            OnMediaRtp(buffer.AsMemory(0, n));
+            lock (srtp)
+            {
+                var result = isRtcp ? srtp.UnprotectRtcp(buffer, data.Length, out var n) : srtp.UnprotectRtp(buffer, data.Length, out n);
+                if (result != SrtpResult.Ok) { Interlocked.Increment(ref _srtpRejected); return; }
+                if (isRtcp) { Interlocked.Increment(ref _rtcpReceived); OnMediaRtcp(buffer.AsMemory(0, n)); return; }
+                var ssrc = System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(buffer.AsSpan(8));
+                _rtpReceivedBySsrc.AddOrUpdate(ssrc, 1, static (_, c) => c + 1);
+                RtpReceived?.Invoke(buffer.AsMemory(0, n));
+                OnMediaRtp(buffer.AsMemory(0, n));
+            }
         }
+        finally { System.Buffers.ArrayPool<byte>.Shared.Return(buffer); }
     }
 
     /// <summary>

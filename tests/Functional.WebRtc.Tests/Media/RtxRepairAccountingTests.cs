@@ -21,15 +21,15 @@ public class RtxRepairAccountingTests
         var at = TimeSpan.FromSeconds(1);
         foreach (var (seq, ts) in new (ushort, uint)[] { (1, 0), (2, 3000), (4, 9000) })
         {
-            track.Push(Packet(seq, ts), at);
+            track.Push(Packet(seq, ts).Span, at);
             at += TimeSpan.FromMilliseconds(33.3);
         }
         Assert.Equal(new ushort[] { 3 }, track.StillMissing().ToArray());
         var jitter = track.Statistics.Jitter;
 
-        Assert.False(track.PushRepair(Packet(2, 3000)));     // a probe: a copy of a packet we have
-        Assert.True(track.PushRepair(Packet(3, 6000)));      // the repair of the missing one
-        Assert.False(track.PushRepair(Packet(3, 6000)));     // a second retransmission of it
+        Assert.False(track.PushRepair(Packet(2, 3000).Span));     // a probe: a copy of a packet we have
+        Assert.True(track.PushRepair(Packet(3, 6000).Span));      // the repair of the missing one
+        Assert.False(track.PushRepair(Packet(3, 6000).Span));     // a second retransmission of it
         Assert.Empty(track.StillMissing());
 
         var report = track.Report(at);
