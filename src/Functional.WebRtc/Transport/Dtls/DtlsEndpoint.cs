@@ -218,7 +218,7 @@ public sealed class DtlsEndpoint : IDisposable, IDtlsSession
                 var server = new WebRtcDtlsServer(this);
                 peer = server;
                 // No HelloVerifyRequest cookie round trip: ICE connectivity checks already proved the address.
-                connected = new DtlsServerProtocol(random) { VerifyRequests = false }.Accept(server, transport);
+                connected = new NetDtlsServerProtocol(random) { VerifyRequests = false }.Accept(server, transport);
             }
             transport.HandshakeFinished(lastFlightMayBeLost: Role == DtlsRole.Server);
             lock (recordLock)
