@@ -82,6 +82,12 @@ public sealed class DtlsCertificate : IEquatable<DtlsCertificate>
             new DateTimeOffset(certificate.NotBefore.ToUniversalTime()), new DateTimeOffset(certificate.NotAfter.ToUniversalTime()));
     }
 
+    /// <summary>
+    /// This certificate with another signing key (tests: a key that does not match the certificate makes every
+    /// handshake signature invalid, which the peer must refuse).
+    /// </summary>
+    internal DtlsCertificate WithSigningKey(ECDsa key) => new(der, key, NotBefore, Expires);
+
     /// <summary>The certificate (without key) as a .NET object.</summary>
     public X509Certificate2 ToX509() => X509CertificateLoader.LoadCertificate(der);
 

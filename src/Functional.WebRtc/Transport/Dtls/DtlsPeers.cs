@@ -69,6 +69,8 @@ internal sealed class WebRtcDtlsClient(IDtlsSession session, bool netCrypto = tr
 
     /// <summary>The key exchange of the handshake, once chosen (for tests).</summary>
     internal TlsKeyExchange? KeyExchange { get; private set; }
+    /// <summary>The supported_groups to offer instead of BouncyCastle's (secp256r1, secp384r1); for tests.</summary>
+    internal int[]? NamedCurves { get; init; }
 
     protected override TlsKeyExchange CreateECDheKeyExchange(int keyExchange) => KeyExchange = netCrypto
         ? new NetEcdheKeyExchange(keyExchange, mSupportedSignatureAlgorithms, mNamedCurves, mClientECPointFormats, mServerECPointFormats)
@@ -87,6 +89,11 @@ internal sealed class WebRtcDtlsClient(IDtlsSession session, bool netCrypto = tr
     public override IDictionary GetClientExtensions()
     {
         var extensions = TlsExtensionsUtilities.EnsureExtensionsInitialised(base.GetClientExtensions());
+        if (NamedCurves is { } curves)
+        {
+            mNamedCurves = curves;
+            TlsEccUtilities.AddSupportedEllipticCurvesExtension(extensions, curves);
+        }
         // RFC 5764 section 4.1.1: the profiles in our preference order, no MKI.
         TlsSRTPUtils.AddUseSrtpExtension(extensions, new UseSrtpData(DtlsSuites.Profiles(session.Options), []));
         return extensions;
