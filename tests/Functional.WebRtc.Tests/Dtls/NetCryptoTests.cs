@@ -184,6 +184,25 @@ public class NetCryptoTests
     }
 
     [Fact]
+    public void Ephemeral_keys_are_never_handed_out_twice_and_the_pool_refills()
+    {
+        var points = new HashSet<string>();
+        var keys = new List<EphemeralKey>();
+        for (var i = 0; i < 3 * EphemeralKeys.Target; i++)
+        {
+            var key = EphemeralKeys.Take(NamedCurve.secp256r1);
+            keys.Add(key);
+            Assert.Equal(key.Point, NetEc.EncodePoint(key.Key, 32));
+            Assert.True(points.Add(Convert.ToHexString(key.Point)), "an ephemeral key was handed out twice");
+        }
+        Assert.True(SpinWait.SpinUntil(() => EphemeralKeys.Ready >= EphemeralKeys.Target, Wait), $"pool at {EphemeralKeys.Ready}");
+        var p384 = EphemeralKeys.Take(NamedCurve.secp384r1);
+        Assert.Equal(97, p384.Point.Length);
+        foreach (var k in keys) k.Key.Dispose();
+        p384.Key.Dispose();
+    }
+
+    [Fact]
     public void The_server_takes_the_first_client_curve_that_net_handles()
     {
         Assert.Equal(NamedCurve.secp256r1, NetEcdheKeyExchange.ChooseCurve(null));

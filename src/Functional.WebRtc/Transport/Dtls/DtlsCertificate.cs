@@ -42,6 +42,7 @@ public sealed class DtlsCertificate : IEquatable<DtlsCertificate>
         this.der = der;
         SigningKey = key;
         privateKey = new Lazy<AsymmetricKeyParameter>(() => PrivateKeyFactory.CreateKey(key.ExportPkcs8PrivateKey()));
+        EphemeralKeys.Refill(); // handshakes will follow: have their ephemeral keys ready
         NotBefore = notBefore;
         Expires = expires;
         Fingerprint = Fingerprint.Sha256(der);

@@ -58,12 +58,13 @@ internal static class DtlsSuites
 }
 
 /// <summary>
-/// The DTLS client: offers use_srtp, sends our certificate, checks the server's. With <paramref name="netCrypto"/>
-/// (the default) the elliptic-curve math runs in .NET (<see cref="NetEcdheKeyExchange"/>, <see cref="NetEcdsaSignerCredentials"/>);
+/// The DTLS client: offers use_srtp, sends our certificate, checks the server's. With <paramref name="useNetCrypto"/>
+/// (default <see cref="NetEc.Enabled"/>, true) the elliptic-curve math runs in .NET (<see cref="NetEcdheKeyExchange"/>, <see cref="NetEcdsaSignerCredentials"/>);
 /// without, in BouncyCastle (kept for tests that pit one against the other).
 /// </summary>
-internal sealed class WebRtcDtlsClient(IDtlsSession session, bool netCrypto = true) : DefaultTlsClient
+internal sealed class WebRtcDtlsClient(IDtlsSession session, bool? useNetCrypto = null) : DefaultTlsClient
 {
+    private readonly bool netCrypto = useNetCrypto ?? NetEc.Enabled;
     private IDtlsSession Session => session;
     private DtlsSrtpProfile selected = DtlsSrtpProfile.None;
 
@@ -136,12 +137,13 @@ internal sealed class WebRtcDtlsClient(IDtlsSession session, bool netCrypto = tr
 }
 
 /// <summary>
-/// The DTLS server: requires and checks the client's certificate, chooses the SRTP profile. With <paramref name="netCrypto"/>
-/// (the default) the elliptic-curve math runs in .NET; run it with <see cref="NetDtlsServerProtocol"/> so the client's
+/// The DTLS server: requires and checks the client's certificate, chooses the SRTP profile. With <paramref name="useNetCrypto"/>
+/// (default <see cref="NetEc.Enabled"/>, true) the elliptic-curve math runs in .NET; run it with <see cref="NetDtlsServerProtocol"/> so the client's
 /// CertificateVerify is checked by .NET too.
 /// </summary>
-internal sealed class WebRtcDtlsServer(IDtlsSession session, bool netCrypto = true) : DefaultTlsServer, ICertificateVerifyContext
+internal sealed class WebRtcDtlsServer(IDtlsSession session, bool? useNetCrypto = null) : DefaultTlsServer, ICertificateVerifyContext
 {
+    private readonly bool netCrypto = useNetCrypto ?? NetEc.Enabled;
     private DtlsSrtpProfile selected = DtlsSrtpProfile.None;
     private IList? requestedSignatureAlgorithms;
     private BcCertificate? clientCertificate;

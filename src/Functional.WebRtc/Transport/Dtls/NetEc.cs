@@ -13,6 +13,12 @@ namespace Functional.WebRtc.Transport.Dtls;
 /// </summary>
 internal static class NetEc
 {
+    /// <summary>
+    /// Whether new handshakes use .NET's math (true) or BouncyCastle's (false). Only benchmarks change it, to compare
+    /// the two; tests choose per peer instead.
+    /// </summary>
+    internal static volatile bool Enabled = true;
+
     /// <summary>RFC 8422 section 5.4: ECCurveType.named_curve.</summary>
     public const byte NamedCurveType = 3;
     /// <summary>RFC 8422 section 5.4.1: the form 0x04 || X || Y.</summary>

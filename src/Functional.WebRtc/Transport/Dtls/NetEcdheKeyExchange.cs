@@ -85,9 +85,9 @@ internal sealed class NetEcdheKeyExchange(int keyExchange, IList supportedSignat
     public override void GenerateClientKeyExchange(Stream output)
     {
         if (curve < 0 || mAgreementCredentials is not null) { base.GenerateClientKeyExchange(output); return; }
-        NetEc.TryGetCurve(curve, out _, out var fieldSize);
-        ours = EphemeralKeys.Take(curve);
-        TlsUtilities.WriteOpaque8(NetEc.EncodePoint(ours, fieldSize), output);
+        var pair = EphemeralKeys.Take(curve);
+        ours = pair.Key;
+        TlsUtilities.WriteOpaque8(pair.Point, output);
     }
 
     // ---- server ----
@@ -98,10 +98,10 @@ internal sealed class NetEcdheKeyExchange(int keyExchange, IList supportedSignat
         var named = ChooseCurve(mNamedCurves);
         if (named < 0 || !TlsUtilities.IsTlsV12(mContext) || mServerCredentials is null) return base.GenerateServerKeyExchange();
 
-        NetEc.TryGetCurve(named, out _, out var fieldSize);
-        ours = EphemeralKeys.Take(named);
+        var pair = EphemeralKeys.Take(named);
+        ours = pair.Key;
         curve = named;
-        var point = NetEc.EncodePoint(ours, fieldSize);
+        var point = pair.Point;
         var buffer = new MemoryStream(4 + point.Length + 8 + 72);
         buffer.WriteByte(NetEc.NamedCurveType);
         TlsUtilities.WriteUint16(named, buffer);

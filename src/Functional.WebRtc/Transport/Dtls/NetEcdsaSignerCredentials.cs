@@ -22,9 +22,3 @@ internal sealed class NetEcdsaSignerCredentials(BcCertificate chain, ECDsa key, 
         catch (CryptographicException e) { throw new TlsFatalAlert(AlertDescription.internal_error, e); }
     }
 }
-
-/// <summary>Ephemeral ECDH key pairs for the handshake: a fresh one every time (RFC 8422 section 5.4).</summary>
-internal static class EphemeralKeys
-{
-    public static ECDiffieHellman Take(int namedCurve) => NetEc.NewEphemeral(namedCurve);
-}
