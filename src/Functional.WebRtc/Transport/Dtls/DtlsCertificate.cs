@@ -42,7 +42,9 @@ public sealed class DtlsCertificate : IEquatable<DtlsCertificate>
         this.der = der;
         SigningKey = key;
         privateKey = new Lazy<AsymmetricKeyParameter>(() => PrivateKeyFactory.CreateKey(key.ExportPkcs8PrivateKey()));
-        EphemeralKeys.Refill(); // handshakes will follow: have their ephemeral keys ready
+        // Handshakes will follow: have their ephemeral keys and threads ready (made in the background).
+        EphemeralKeys.Refill();
+        DtlsWorkers.EnsureSpare();
         NotBefore = notBefore;
         Expires = expires;
         Fingerprint = Fingerprint.Sha256(der);

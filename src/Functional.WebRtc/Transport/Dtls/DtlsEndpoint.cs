@@ -45,7 +45,7 @@ public sealed class DtlsEndpoint : IDisposable, IDtlsSession
 
     private Seq<Fingerprint> remoteFingerprints;
     private DtlsTransportState state = DtlsTransportState.New;
-    private Thread? thread;
+    private DtlsWorker? thread;
     private DtlsTransport? dtls;
     private TlsPeer? peer;
     private byte[]? peerCertificate;
@@ -125,7 +125,7 @@ public sealed class DtlsEndpoint : IDisposable, IDtlsSession
         lock (stateLock)
         {
             if (state != DtlsTransportState.New) throw new InvalidOperationException($"DTLS endpoint is {state.ToW3C()}");
-            thread = new Thread(Run) { IsBackground = true, Name = $"dtls-{(Role == DtlsRole.Client ? "client" : "server")}-{id}" };
+            thread = new DtlsWorker(Run, $"dtls-{(Role == DtlsRole.Client ? "client" : "server")}-{id}");
         }
         Move(DtlsTransportState.Connecting);
         Interlocked.Increment(ref liveThreads);
@@ -192,7 +192,7 @@ public sealed class DtlsEndpoint : IDisposable, IDtlsSession
             transport.Close();
         }
         var t = thread;
-        if (t is not null && t != Thread.CurrentThread) t.Join(Options.CloseTimeout);
+        if (t is not null && !t.IsCurrent) t.Join(Options.CloseTimeout);
         FailureReason ??= "closed";
         // Once connected, the handshake task gets its result (the DTLS thread sets it right after the Connected event).
         if (Result is null || State != DtlsTransportState.Connected)
