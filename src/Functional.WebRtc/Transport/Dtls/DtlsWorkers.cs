@@ -46,7 +46,9 @@ internal sealed class DtlsWorker(ThreadStart work, string name)
 /// <summary>
 /// The threads that run <see cref="DtlsWorker"/>s: background threads that wait for work and end after
 /// <see cref="IdleLifetime"/> without any. A couple are kept spare (made in the background, off the caller's path), so
-/// a handshake normally starts on a thread that is already there.
+/// a handshake normally starts on a thread that is already there. Each idle thread waits on its own slot (a monitor
+/// wait, no spinning: on a busy machine spinning idle threads take the cores the handshakes need); work is handed to
+/// the most recently idle one.
 /// </summary>
 internal static class DtlsWorkers
 {
@@ -55,31 +57,43 @@ internal static class DtlsWorkers
     /// <summary>How long an idle thread waits for work before it ends.</summary>
     public static readonly TimeSpan IdleLifetime = TimeSpan.FromSeconds(30);
 
+    private sealed class Slot
+    {
+        public DtlsWorker? Work;
+    }
+
     private static readonly Lock gate = new();
-    private static readonly Queue<DtlsWorker> pending = new();
-    private static readonly SemaphoreSlim signal = new(0);
-    private static int idle;      // threads waiting for work (under gate)
-    private static int spawning;  // threads being made in the background (under gate)
-    private static int live;      // threads alive (under gate)
+    private static readonly List<Slot> idle = [];  // under gate; the last is the most recently idle
+    private static int spawning;                   // spare threads being made (under gate)
+    private static int live;                       // threads alive (under gate)
     private static int nextId;
 
     /// <summary>Threads alive (idle or busy), for tests.</summary>
     public static int Live { get { lock (gate) return live; } }
     /// <summary>Threads waiting for work, for tests.</summary>
-    public static int Idle { get { lock (gate) return idle; } }
+    public static int Idle { get { lock (gate) return idle.Count; } }
 
     internal static void Run(DtlsWorker work)
     {
-        bool handed;
+        Slot? slot = null;
         lock (gate)
         {
-            pending.Enqueue(work);
-            handed = idle > 0;
-            if (handed) idle--;
+            if (idle.Count > 0)
+            {
+                slot = idle[^1];
+                idle.RemoveAt(idle.Count - 1);
+            }
             else live++;
         }
-        if (handed) signal.Release();
-        else StartThread(); // none idle: this caller pays for the thread, once
+        if (slot is null) StartThread(work); // none idle: this caller pays for the thread, once
+        else
+        {
+            lock (slot)
+            {
+                slot.Work = work;
+                Monitor.Pulse(slot);
+            }
+        }
         EnsureSpare();
     }
 
@@ -89,51 +103,49 @@ internal static class DtlsWorkers
         int missing;
         lock (gate)
         {
-            missing = Spare - idle - spawning;
+            missing = Spare - idle.Count - spawning;
             if (missing <= 0) return;
             spawning += missing;
+            live += missing;
         }
         ThreadPool.UnsafeQueueUserWorkItem(static n =>
         {
-            for (var i = 0; i < n; i++)
-            {
-                lock (gate) { spawning--; live++; idle++; } // counted idle from the start: Run may hand it work at once
-                StartThread(startIdle: true);
-            }
+            for (var i = 0; i < n; i++) StartThread(null, spare: true);
         }, missing, preferLocal: false);
     }
 
-    private static void StartThread(bool startIdle = false) =>
-        new Thread(() => Loop(startIdle)) { IsBackground = true, Name = $"dtls-{Interlocked.Increment(ref nextId)}" }.Start();
+    private static void StartThread(DtlsWorker? first, bool spare = false) =>
+        new Thread(() => Loop(first, spare)) { IsBackground = true, Name = $"dtls-{Interlocked.Increment(ref nextId)}" }.Start();
 
-    private static void Loop(bool startIdle)
+    private static void Loop(DtlsWorker? work, bool spare)
     {
-        var waiting = startIdle; // already counted in idle
+        var slot = new Slot();
         while (true)
         {
-            if (!waiting)
-            {
-                DtlsWorker? work;
-                lock (gate)
-                {
-                    if (!pending.TryDequeue(out work)) idle++;
-                }
-                if (work is not null) { work.Execute(); continue; }
-            }
-            waiting = false;
-            if (signal.Wait(IdleLifetime)) continue; // work was handed to the idle threads: take it from the queue
-            bool claimed;
+            work?.Execute();
+            work = null;
             lock (gate)
             {
-                claimed = idle == 0; // every idle slot was handed work: a release is ours to take
-                if (!claimed)
-                {
-                    idle--;
-                    if (pending.Count == 0) { live--; return; }
-                }
+                idle.Add(slot);
+                if (spare) { spawning--; spare = false; }
             }
-            // Either take the release Run made (or is about to make) for us, or go take the pending work directly.
-            if (claimed) signal.Wait();
+            lock (slot)
+            {
+                while (slot.Work is null)
+                {
+                    if (Monitor.Wait(slot, IdleLifetime)) continue;
+                    bool expired;
+                    lock (gate)
+                    {
+                        expired = idle.Remove(slot);
+                        if (expired) live--;
+                    }
+                    if (expired) return;
+                    // Run took this slot just now and is about to hand it work: wait for it.
+                }
+                work = slot.Work;
+                slot.Work = null;
+            }
         }
     }
 }
