@@ -154,6 +154,8 @@ internal sealed class WebRtcDtlsServer(IDtlsSession session, bool? useNetCrypto 
     TlsContext? ICertificateVerifyContext.Context => netCrypto ? mContext : null;
     IList? ICertificateVerifyContext.RequestedSignatureAlgorithms => requestedSignatureAlgorithms;
     BcCertificate? ICertificateVerifyContext.ClientCertificate => clientCertificate;
+    Task<System.Security.Cryptography.ECDsa?>? ICertificateVerifyContext.ClientKey => clientKey;
+    private Task<System.Security.Cryptography.ECDsa?>? clientKey;
 
     protected override TlsKeyExchange CreateECDheKeyExchange(int keyExchange) => KeyExchange = netCrypto
         ? new NetEcdheKeyExchange(keyExchange, mSupportedSignatureAlgorithms, mNamedCurves, mClientECPointFormats, mServerECPointFormats)
@@ -191,6 +193,12 @@ internal sealed class WebRtcDtlsServer(IDtlsSession session, bool? useNetCrypto 
     public override void NotifyClientCertificate(BcCertificate clientCertificate)
     {
         this.clientCertificate = clientCertificate;
+        // CertificateVerify needs this key: import it (OpenSSL checks the point) while ClientKeyExchange is processed.
+        if (netCrypto && !clientCertificate.IsEmpty)
+        {
+            var leaf = clientCertificate.GetCertificateAt(0);
+            clientKey = Task.Run(() => NetEc.VerifyKey(leaf));
+        }
         session.VerifyPeer(clientCertificate);
     }
 

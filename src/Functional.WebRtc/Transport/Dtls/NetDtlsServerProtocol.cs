@@ -14,6 +14,8 @@ internal interface ICertificateVerifyContext
     IList? RequestedSignatureAlgorithms { get; }
     /// <summary>The client's certificate chain, once received.</summary>
     BcCertificate? ClientCertificate { get; }
+    /// <summary>Its key, imported in the background from when the certificate arrived (null result: not an EC key).</summary>
+    Task<System.Security.Cryptography.ECDsa?>? ClientKey { get; }
 }
 
 /// <summary>
@@ -52,7 +54,7 @@ internal sealed class NetDtlsServerProtocol(SecureRandom random) : DtlsServerPro
             base.ProcessCertificateVerify(state, body, prepareFinishHash);
             return;
         }
-        using var key = NetEc.VerifyKey(chain.GetCertificateAt(0));
+        using var key = peer.ClientKey is { } importing ? importing.GetAwaiter().GetResult() : NetEc.VerifyKey(chain.GetCertificateAt(0));
         if (key is null)
         {
             base.ProcessCertificateVerify(state, body, prepareFinishHash);

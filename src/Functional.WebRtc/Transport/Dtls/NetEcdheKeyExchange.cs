@@ -20,8 +20,10 @@ internal sealed class NetEcdheKeyExchange(int keyExchange, IList supportedSignat
 {
     private int curve = -1;            // the named curve of the fast path (-1: BouncyCastle's path)
     private ECDiffieHellman? ours;     // our ephemeral key pair
+    private byte[]? ourPoint;          // its encoded public point
     private ECDiffieHellman? theirs;   // the peer's ephemeral public key
-    private ECDsa? serverKey;          // client: the server certificate's key, for ServerKeyExchange
+    private Task<ECDsa?>? serverKey;   // client: the server certificate's key, imported in the background
+    private Task<byte[]>? secret;      // client: the shared secret, computed while the signature is checked
 
     /// <summary>True when this exchange ran its ECDH in .NET (for tests).</summary>
     public bool UsedNetMath { get; private set; }
@@ -34,8 +36,12 @@ internal sealed class NetEcdheKeyExchange(int keyExchange, IList supportedSignat
     {
         base.ProcessServerCertificate(serverCertificate); // key usage and key type checks, mServerPublicKey
         // The server itself also passes here (with its own certificate): it never verifies with that key.
+        // Importing the key (OpenSSL checks the point) overlaps with reading ServerKeyExchange and importing its point.
         if (!mContext.IsServer && mKeyExchange == KeyExchangeAlgorithm.ECDHE_ECDSA)
-            serverKey = NetEc.VerifyKey(serverCertificate.GetCertificateAt(0));
+        {
+            var certificate = serverCertificate.GetCertificateAt(0);
+            serverKey = Task.Run(() => NetEc.VerifyKey(certificate));
+        }
     }
 
     /// <summary>
@@ -60,15 +66,28 @@ internal sealed class NetEcdheKeyExchange(int keyExchange, IList supportedSignat
         var signed = ParseSignature(rest); // checks the algorithm is one we offered
         AssertEmpty(rest);
 
+        // Two chains run at once: the peer's point and the shared secret (here, then in the background), and the
+        // certificate key and the signature check. Nothing is sent before the check passes (it throws first).
+        theirs = NetEc.ImportPeerPoint(named, point, mClientECPointFormats);
+        curve = named;
+        if (mAgreementCredentials is null)
+        {
+            var pair = EphemeralKeys.Take(named);
+            (ours, ourPoint) = (pair.Key, pair.Point);
+            var (mine, peer) = (ours, theirs);
+            secret = Task.Run(() => NetEc.Agree(mine, peer));
+        }
+
         var algorithm = signed.Algorithm;
         var sp = mContext.SecurityParameters;
-        if (serverKey is not null && algorithm.Signature == SignatureAlgorithm.ecdsa && NetEc.HashName(algorithm.Hash) is { } hashName)
+        var key = serverKey?.GetAwaiter().GetResult();
+        if (key is not null && algorithm.Signature == SignatureAlgorithm.ecdsa && NetEc.HashName(algorithm.Hash) is { } hashName)
         {
             using var hash = IncrementalHash.CreateHash(hashName);
             hash.AppendData(sp.ClientRandom);
             hash.AppendData(sp.ServerRandom);
             hash.AppendData(body, 0, paramsLength);
-            if (!NetEc.VerifyHash(serverKey, hash.GetHashAndReset(), signed.Signature)) throw new TlsFatalAlert(AlertDescription.decrypt_error);
+            if (!NetEc.VerifyHash(key, hash.GetHashAndReset(), signed.Signature)) throw new TlsFatalAlert(AlertDescription.decrypt_error);
             VerifiedWithNet = true;
         }
         else
@@ -77,17 +96,12 @@ internal sealed class NetEcdheKeyExchange(int keyExchange, IList supportedSignat
             verifier.BlockUpdate(body, 0, paramsLength);
             if (!verifier.VerifySignature(signed.Signature)) throw new TlsFatalAlert(AlertDescription.decrypt_error);
         }
-
-        theirs = NetEc.ImportPeerPoint(named, point, mClientECPointFormats);
-        curve = named;
     }
 
     public override void GenerateClientKeyExchange(Stream output)
     {
-        if (curve < 0 || mAgreementCredentials is not null) { base.GenerateClientKeyExchange(output); return; }
-        var pair = EphemeralKeys.Take(curve);
-        ours = pair.Key;
-        TlsUtilities.WriteOpaque8(pair.Point, output);
+        if (curve < 0 || mAgreementCredentials is not null || ourPoint is null) { base.GenerateClientKeyExchange(output); return; }
+        TlsUtilities.WriteOpaque8(ourPoint, output);
     }
 
     // ---- server ----
@@ -99,7 +113,7 @@ internal sealed class NetEcdheKeyExchange(int keyExchange, IList supportedSignat
         if (named < 0 || !TlsUtilities.IsTlsV12(mContext) || mServerCredentials is null) return base.GenerateServerKeyExchange();
 
         var pair = EphemeralKeys.Take(named);
-        ours = pair.Key;
+        (ours, ourPoint) = (pair.Key, pair.Point);
         curve = named;
         var point = pair.Point;
         var buffer = new MemoryStream(4 + point.Length + 8 + 72);
@@ -134,15 +148,16 @@ internal sealed class NetEcdheKeyExchange(int keyExchange, IList supportedSignat
         try
         {
             UsedNetMath = true;
-            return NetEc.Agree(ours, theirs);
+            return secret is { } running ? running.GetAwaiter().GetResult() : NetEc.Agree(ours, theirs);
         }
         finally
         {
             ours.Dispose();
             theirs.Dispose();
-            serverKey?.Dispose();
+            if (serverKey is { IsCompletedSuccessfully: true }) serverKey.Result?.Dispose();
             ours = theirs = null;
             serverKey = null;
+            secret = null;
         }
     }
 
