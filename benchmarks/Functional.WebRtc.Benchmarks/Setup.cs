@@ -113,8 +113,25 @@ public static class Setup
                 await Task.Delay(1);
             }
         }
+        // SETUP_DTLS_TRACE=1: when each side's DTLS endpoint reports connected (before the connection's loop hears of it).
+        long dtlsA = 0, dtlsB = 0;
+        var dtlsTrace = Environment.GetEnvironmentVariable("SETUP_DTLS_TRACE") is { Length: > 0 };
+        if (dtlsTrace)
+        {
+            var dtlsField = typeof(PeerConnection).GetField("_dtls", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance);
+            for (var k = 0; k < 2000 && (dtlsField?.GetValue(a) is null || dtlsField?.GetValue(b) is null); k++) await Task.Yield();
+            if (dtlsField?.GetValue(a) is Functional.WebRtc.Transport.Dtls.DtlsEndpoint da)
+                da.Connected += _ => Interlocked.CompareExchange(ref dtlsA, Stopwatch.GetTimestamp(), 0);
+            if (dtlsField?.GetValue(b) is Functional.WebRtc.Transport.Dtls.DtlsEndpoint db)
+                db.Connected += _ => Interlocked.CompareExchange(ref dtlsB, Stopwatch.GetTimestamp(), 0);
+        }
         if (channel.ReadyState == DataChannelReadyState.Open) { Interlocked.CompareExchange(ref openA, Stopwatch.GetTimestamp(), 0); CheckOpen(); }
         await bothOpen.Task.WaitAsync(TimeSpan.FromSeconds(20));
+        if (dtlsTrace)
+        {
+            double M(long t) => t == 0 ? double.NaN : (t - t0) * 1000.0 / Stopwatch.Frequency;
+            Console.WriteLine($"  signaled {M(signaled):F2} | ice A {M(iceA):F2} B {M(iceB):F2} | dtls A {M(dtlsA):F2} B {M(dtlsB):F2} | connected A {M(connA):F2} B {M(connB):F2} | open A {M(openA):F2} B {M(openB):F2}");
+        }
         if (Environment.GetEnvironmentVariable("SETUP_DEBUG") is { Length: > 0 })
             foreach (var (name, pc) in new[] { ("offerer", a), ("answerer", b) })
             {
