@@ -19,10 +19,13 @@ public static class Setup
         if (args.Length > 2) timing = timing with { Ta = TimeSpan.FromMilliseconds(double.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture)) };
         if (args.Length > 3) timing = timing with { NominationDelay = TimeSpan.FromMilliseconds(double.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture)) };
         var settings = WithIceTiming(new SettingEngine(), timing, out var applied);
-        Console.WriteLine($"setup: {runs} warm runs, Ta {timing.Ta.TotalMilliseconds} ms, nomination delay {timing.NominationDelay.TotalMilliseconds} ms" +
+        Console.WriteLine($"setup: {runs} warm runs (after warm-up), Ta {timing.Ta.TotalMilliseconds} ms, nomination delay {timing.NominationDelay.TotalMilliseconds} ms" +
                           (applied ? "" : timing == IceTiming.Default ? " (defaults)" : " (NOT APPLIED: SettingEngine has no IceTiming property)"));
 
-        for (var i = 0; i < 3; i++) await OnceAsync(settings); // warm-up: JIT, thread pool, BouncyCastle
+        // Warm-up: JIT, thread pool, BouncyCastle. SETUP_WARMUP=n runs more (e.g. 60: past tiered compilation's 30 calls,
+        // so the measured runs use optimized code, as a long-running process would).
+        var warmup = int.TryParse(Environment.GetEnvironmentVariable("SETUP_WARMUP"), out var w) && w >= 0 ? w : 3;
+        for (var i = 0; i < warmup; i++) await OnceAsync(settings);
         var samples = new List<Milestones>();
         for (var i = 0; i < runs; i++) samples.Add(await OnceAsync(settings));
 
