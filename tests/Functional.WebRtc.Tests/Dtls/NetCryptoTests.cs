@@ -202,6 +202,24 @@ public class NetCryptoTests
         p384.Key.Dispose();
     }
 
+    /// <summary>One certificate serves many connections: its key signs for several handshakes at once.</summary>
+    [Fact]
+    public void One_certificate_key_signs_correctly_from_many_threads_at_once()
+    {
+        var certificate = DtlsCertificate.Generate();
+        var credentials = new NetEcdsaSignerCredentials(certificate.Chain, certificate.SigningKey,
+            new SignatureAndHashAlgorithm(Org.BouncyCastle.Crypto.Tls.HashAlgorithm.sha256, SignatureAlgorithm.ecdsa));
+        using var verifyKey = NetEc.VerifyKey(certificate.Chain.GetCertificateAt(0))!;
+        var bad = 0;
+        Parallel.For(0, 200, new ParallelOptions { MaxDegreeOfParallelism = 4 }, i =>
+        {
+            var hash = SHA256.HashData(BitConverter.GetBytes(i));
+            var signature = credentials.GenerateCertificateSignature(hash);
+            lock (verifyKey) { if (!NetEc.VerifyHash(verifyKey, hash, signature)) Interlocked.Increment(ref bad); }
+        });
+        Assert.Equal(0, bad);
+    }
+
     [Fact]
     public void The_server_takes_the_first_client_curve_that_net_handles()
     {
