@@ -127,16 +127,21 @@ public class DtlsHandshakeBenchmarks
     [Params(true, false)]
     public bool NetCrypto { get; set; }
 
+    /// <summary>With .NET math: the two chains of each flight on two threads (true) or one after the other.</summary>
+    [Params(true, false)]
+    public bool Overlap { get; set; }
+
     [GlobalSetup]
     public void Setup()
     {
         NetEc.Enabled = NetCrypto;
+        NetEc.Overlap = Overlap;
         clientCert = DtlsCertificate.Generate();
         serverCert = DtlsCertificate.Generate();
     }
 
     [GlobalCleanup]
-    public void Cleanup() => NetEc.Enabled = true;
+    public void Cleanup() => (NetEc.Enabled, NetEc.Overlap) = (true, false);
 
     [Benchmark]
     public int Endpoint()

@@ -24,6 +24,8 @@ public static class Setup
 
         // Warm-up: JIT, thread pool, BouncyCastle. SETUP_WARMUP=n runs more (e.g. 60: past tiered compilation's 30 calls,
         // so the measured runs use optimized code, as a long-running process would).
+        // DTLS_OVERLAP=1: the handshake's independent crypto steps on two threads (NetEc.Overlap; off by default).
+        Functional.WebRtc.Transport.Dtls.NetEc.Overlap = Environment.GetEnvironmentVariable("DTLS_OVERLAP") == "1";
         var warmup = int.TryParse(Environment.GetEnvironmentVariable("SETUP_WARMUP"), out var w) && w >= 0 ? w : 3;
         for (var i = 0; i < warmup; i++) await OnceAsync(settings);
         var samples = new List<Milestones>();

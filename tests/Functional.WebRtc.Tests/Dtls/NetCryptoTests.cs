@@ -36,6 +36,27 @@ public class NetCryptoTests
         Assert.Equal(netServer ? 1 : 0, (run.Protocol as NetDtlsServerProtocol)?.NetVerifications ?? 0);
     }
 
+    /// <summary>The overlapped mode (key import and ECDH on two threads) gives the same handshake and still refuses a bad signature.</summary>
+    [Fact]
+    public void Overlapped_crypto_steps_complete_and_still_refuse_a_bad_signature()
+    {
+        var before = NetEc.Overlap;
+        NetEc.Overlap = true; // both modes are correct, so other tests running meanwhile are unaffected
+        try
+        {
+            using (var run = Handshake.Run(DtlsCertificate.Generate(), DtlsCertificate.Generate(), true, true))
+            {
+                Assert.True(run.Succeeded, run.Describe());
+                Assert.Equal(run.ClientSession.Exported, run.ServerSession.Exported);
+                Assert.True(run.Client.KeyExchange is NetEcdheKeyExchange { UsedNetMath: true, VerifiedWithNet: true });
+            }
+            var server = DtlsCertificate.Generate();
+            using (var run = Handshake.Run(DtlsCertificate.Generate(), server.WithSigningKey(ECDsa.Create(ECCurve.NamedCurves.nistP256)), true, true))
+                Assert.Contains((AlertLevel.fatal, AlertDescription.decrypt_error), run.ClientSession.Raised);
+        }
+        finally { NetEc.Overlap = before; }
+    }
+
     [Theory]
     [MemberData(nameof(Mixes))]
     public void A_server_key_exchange_signed_with_the_wrong_key_is_refused_with_decrypt_error(bool netClient, bool netServer)

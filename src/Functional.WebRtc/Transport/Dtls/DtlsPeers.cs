@@ -193,11 +193,11 @@ internal sealed class WebRtcDtlsServer(IDtlsSession session, bool? useNetCrypto 
     public override void NotifyClientCertificate(BcCertificate clientCertificate)
     {
         this.clientCertificate = clientCertificate;
-        // CertificateVerify needs this key: import it (OpenSSL checks the point) while ClientKeyExchange is processed.
+        // CertificateVerify needs this key: import it now (with NetEc.Overlap, while ClientKeyExchange is processed).
         if (netCrypto && !clientCertificate.IsEmpty)
         {
             var leaf = clientCertificate.GetCertificateAt(0);
-            clientKey = Task.Run(() => NetEc.VerifyKey(leaf));
+            clientKey = NetEc.Start(() => NetEc.VerifyKey(leaf));
         }
         session.VerifyPeer(clientCertificate);
     }

@@ -36,11 +36,11 @@ internal sealed class NetEcdheKeyExchange(int keyExchange, IList supportedSignat
     {
         base.ProcessServerCertificate(serverCertificate); // key usage and key type checks, mServerPublicKey
         // The server itself also passes here (with its own certificate): it never verifies with that key.
-        // Importing the key (OpenSSL checks the point) overlaps with reading ServerKeyExchange and importing its point.
+        // Importing the key (OpenSSL checks the point) may overlap with reading ServerKeyExchange (NetEc.Overlap).
         if (!mContext.IsServer && mKeyExchange == KeyExchangeAlgorithm.ECDHE_ECDSA)
         {
             var certificate = serverCertificate.GetCertificateAt(0);
-            serverKey = Task.Run(() => NetEc.VerifyKey(certificate));
+            serverKey = NetEc.Start(() => NetEc.VerifyKey(certificate));
         }
     }
 
@@ -66,7 +66,7 @@ internal sealed class NetEcdheKeyExchange(int keyExchange, IList supportedSignat
         var signed = ParseSignature(rest); // checks the algorithm is one we offered
         AssertEmpty(rest);
 
-        // Two chains run at once: the peer's point and the shared secret (here, then in the background), and the
+        // Two independent chains (on two threads with NetEc.Overlap): the peer's point and the shared secret, and the
         // certificate key and the signature check. Nothing is sent before the check passes (it throws first).
         theirs = NetEc.ImportPeerPoint(named, point, mClientECPointFormats);
         curve = named;
@@ -75,7 +75,7 @@ internal sealed class NetEcdheKeyExchange(int keyExchange, IList supportedSignat
             var pair = EphemeralKeys.Take(named);
             (ours, ourPoint) = (pair.Key, pair.Point);
             var (mine, peer) = (ours, theirs);
-            secret = Task.Run(() => NetEc.Agree(mine, peer));
+            secret = NetEc.Start(() => NetEc.Agree(mine, peer));
         }
 
         var algorithm = signed.Algorithm;
