@@ -113,3 +113,102 @@ public class DtlsRecordBenchmarks
         return reader.Open(record, DtlsContentType.ApplicationData, out _, out var n) == DtlsOpenStatus.Opened ? n : -1;
     }
 }
+
+/// <summary>
+/// One DTLS handshake (both sides, client certificates), with the elliptic-curve math in .NET (NetCrypto true, the
+/// default) or in BouncyCastle (false): through two <see cref="DtlsEndpoint"/>s (threads, queues, as in a connection),
+/// and bare (BouncyCastle's protocols over an in-memory pipe, the server on a second thread).
+/// </summary>
+[MemoryDiagnoser]
+public class DtlsHandshakeBenchmarks
+{
+    private DtlsCertificate clientCert = null!, serverCert = null!;
+
+    [Params(true, false)]
+    public bool NetCrypto { get; set; }
+
+    /// <summary>With .NET math: the two chains of each flight on two threads (true) or one after the other.</summary>
+    [Params(true, false)]
+    public bool Overlap { get; set; }
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        NetEc.Enabled = NetCrypto;
+        NetEc.Overlap = Overlap;
+        clientCert = DtlsCertificate.Generate();
+        serverCert = DtlsCertificate.Generate();
+    }
+
+    [GlobalCleanup]
+    public void Cleanup() => (NetEc.Enabled, NetEc.Overlap) = (true, false);
+
+    [Benchmark]
+    public int Endpoint()
+    {
+        DtlsEndpoint? c = null, s = null;
+        c = new DtlsEndpoint(DtlsRole.Client, clientCert, d => s!.ReceiveDatagram(d), [serverCert.Fingerprint]);
+        s = new DtlsEndpoint(DtlsRole.Server, serverCert, d => c!.ReceiveDatagram(d), [clientCert.Fingerprint]);
+        s.Start();
+        c.Start();
+        if (!Task.WaitAll([c.Handshake, s.Handshake], TimeSpan.FromSeconds(30))) throw new TimeoutException("handshake");
+        var suite = c.Result!.CipherSuite;
+        c.Close();
+        s.Close();
+        return suite;
+    }
+
+    [Benchmark]
+    public int Bare()
+    {
+        var (clientEnd, serverEnd) = MemoryDatagrams.Pair();
+        var server = new WebRtcDtlsServer(new BareSession(serverCert));
+        Org.BouncyCastle.Crypto.Tls.DtlsTransport? accepted = null;
+        var thread = new Thread(() => accepted = new NetDtlsServerProtocol(new Org.BouncyCastle.Security.SecureRandom()) { VerifyRequests = false }
+            .Accept(server, serverEnd));
+        thread.Start();
+        var session = new BareSession(clientCert);
+        var connected = new Org.BouncyCastle.Crypto.Tls.DtlsClientProtocol(new Org.BouncyCastle.Security.SecureRandom())
+            .Connect(new WebRtcDtlsClient(session), clientEnd);
+        if (!thread.Join(TimeSpan.FromSeconds(30)) || accepted is null) throw new TimeoutException("handshake");
+        return session.Suite;
+    }
+
+    private sealed class BareSession(DtlsCertificate certificate) : IDtlsSession
+    {
+        public int Suite;
+        public DtlsCertificate Certificate => certificate;
+        public DtlsOptions Options => DtlsOptions.Default;
+        public void VerifyPeer(Org.BouncyCastle.Crypto.Tls.Certificate? chain) { if (chain is null || chain.IsEmpty) throw new InvalidOperationException("no chain"); }
+        public void HandshakeComplete(Org.BouncyCastle.Crypto.Tls.TlsContext context, DtlsSrtpProfile profile) => Suite = context.SecurityParameters.CipherSuite;
+        public void AlertReceived(byte level, byte description) { }
+        public void AlertRaised(byte level, byte description, string? message, Exception? cause) { }
+    }
+
+    /// <summary>An in-memory datagram pipe for BouncyCastle's protocols.</summary>
+    private sealed class MemoryDatagrams : Org.BouncyCastle.Crypto.Tls.DatagramTransport
+    {
+        private readonly System.Collections.Concurrent.BlockingCollection<byte[]> inbox = new();
+        private MemoryDatagrams? peer;
+
+        public static (MemoryDatagrams, MemoryDatagrams) Pair()
+        {
+            var a = new MemoryDatagrams();
+            var b = new MemoryDatagrams { peer = a };
+            a.peer = b;
+            return (a, b);
+        }
+
+        public int GetReceiveLimit() => 1500;
+        public int GetSendLimit() => 1200;
+        public int Receive(byte[] buf, int off, int len, int waitMillis)
+        {
+            if (!inbox.TryTake(out var d, waitMillis)) return -1;
+            var n = Math.Min(len, d.Length);
+            Array.Copy(d, 0, buf, off, n);
+            return n;
+        }
+        public void Send(byte[] buf, int off, int len) => peer!.inbox.Add(buf.AsSpan(off, len).ToArray());
+        public void Close() { }
+    }
+}

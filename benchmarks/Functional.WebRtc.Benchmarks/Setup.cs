@@ -19,10 +19,15 @@ public static class Setup
         if (args.Length > 2) timing = timing with { Ta = TimeSpan.FromMilliseconds(double.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture)) };
         if (args.Length > 3) timing = timing with { NominationDelay = TimeSpan.FromMilliseconds(double.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture)) };
         var settings = WithIceTiming(new SettingEngine(), timing, out var applied);
-        Console.WriteLine($"setup: {runs} warm runs, Ta {timing.Ta.TotalMilliseconds} ms, nomination delay {timing.NominationDelay.TotalMilliseconds} ms" +
+        Console.WriteLine($"setup: {runs} warm runs (after warm-up), Ta {timing.Ta.TotalMilliseconds} ms, nomination delay {timing.NominationDelay.TotalMilliseconds} ms" +
                           (applied ? "" : timing == IceTiming.Default ? " (defaults)" : " (NOT APPLIED: SettingEngine has no IceTiming property)"));
 
-        for (var i = 0; i < 3; i++) await OnceAsync(settings); // warm-up: JIT, thread pool, BouncyCastle
+        // Warm-up: JIT, thread pool, BouncyCastle. SETUP_WARMUP=n runs more (e.g. 60: past tiered compilation's 30 calls,
+        // so the measured runs use optimized code, as a long-running process would).
+        // DTLS_OVERLAP=1: the handshake's independent crypto steps on two threads (NetEc.Overlap; off by default).
+        Functional.WebRtc.Transport.Dtls.NetEc.Overlap = Environment.GetEnvironmentVariable("DTLS_OVERLAP") == "1";
+        var warmup = int.TryParse(Environment.GetEnvironmentVariable("SETUP_WARMUP"), out var w) && w >= 0 ? w : 3;
+        for (var i = 0; i < warmup; i++) await OnceAsync(settings);
         var samples = new List<Milestones>();
         for (var i = 0; i < runs; i++) samples.Add(await OnceAsync(settings));
 
@@ -113,8 +118,25 @@ public static class Setup
                 await Task.Delay(1);
             }
         }
+        // SETUP_DTLS_TRACE=1: when each side's DTLS endpoint reports connected (before the connection's loop hears of it).
+        long dtlsA = 0, dtlsB = 0;
+        var dtlsTrace = Environment.GetEnvironmentVariable("SETUP_DTLS_TRACE") is { Length: > 0 };
+        if (dtlsTrace)
+        {
+            var dtlsField = typeof(PeerConnection).GetField("_dtls", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance);
+            for (var k = 0; k < 2000 && (dtlsField?.GetValue(a) is null || dtlsField?.GetValue(b) is null); k++) await Task.Yield();
+            if (dtlsField?.GetValue(a) is Functional.WebRtc.Transport.Dtls.DtlsEndpoint da)
+                da.Connected += _ => Interlocked.CompareExchange(ref dtlsA, Stopwatch.GetTimestamp(), 0);
+            if (dtlsField?.GetValue(b) is Functional.WebRtc.Transport.Dtls.DtlsEndpoint db)
+                db.Connected += _ => Interlocked.CompareExchange(ref dtlsB, Stopwatch.GetTimestamp(), 0);
+        }
         if (channel.ReadyState == DataChannelReadyState.Open) { Interlocked.CompareExchange(ref openA, Stopwatch.GetTimestamp(), 0); CheckOpen(); }
         await bothOpen.Task.WaitAsync(TimeSpan.FromSeconds(20));
+        if (dtlsTrace)
+        {
+            double M(long t) => t == 0 ? double.NaN : (t - t0) * 1000.0 / Stopwatch.Frequency;
+            Console.WriteLine($"  signaled {M(signaled):F2} | ice A {M(iceA):F2} B {M(iceB):F2} | dtls A {M(dtlsA):F2} B {M(dtlsB):F2} | connected A {M(connA):F2} B {M(connB):F2} | open A {M(openA):F2} B {M(openB):F2}");
+        }
         if (Environment.GetEnvironmentVariable("SETUP_DEBUG") is { Length: > 0 })
             foreach (var (name, pc) in new[] { ("offerer", a), ("answerer", b) })
             {

@@ -29,13 +29,22 @@ public sealed class DtlsCertificate : IEquatable<DtlsCertificate>
 
     /// <summary>The BouncyCastle chain (one self-signed certificate) for the TLS handshake.</summary>
     public BcCertificate Chain { get; }
-    /// <summary>The BouncyCastle private key for the TLS handshake.</summary>
-    public AsymmetricKeyParameter PrivateKey { get; }
+    /// <summary>The private key in BouncyCastle's form (made on first use: the handshake signs with <see cref="SigningKey"/>).</summary>
+    public AsymmetricKeyParameter PrivateKey => privateKey.Value;
+    /// <summary>The private key for .NET's ECDSA, which signs in the handshake (ServerKeyExchange, CertificateVerify).</summary>
+    internal ECDsa SigningKey { get; }
 
-    private DtlsCertificate(byte[] der, AsymmetricKeyParameter privateKey, DateTimeOffset notBefore, DateTimeOffset expires)
+    private readonly Lazy<AsymmetricKeyParameter> privateKey;
+
+    /// <summary>Takes ownership of <paramref name="key"/> (kept for the certificate's lifetime).</summary>
+    private DtlsCertificate(byte[] der, ECDsa key, DateTimeOffset notBefore, DateTimeOffset expires)
     {
         this.der = der;
-        PrivateKey = privateKey;
+        SigningKey = key;
+        privateKey = new Lazy<AsymmetricKeyParameter>(() => PrivateKeyFactory.CreateKey(key.ExportPkcs8PrivateKey()));
+        // Handshakes will follow: have their ephemeral keys and threads ready (made in the background).
+        EphemeralKeys.Refill();
+        DtlsWorkers.EnsureSpare();
         NotBefore = notBefore;
         Expires = expires;
         Fingerprint = Fingerprint.Sha256(der);
@@ -52,7 +61,7 @@ public sealed class DtlsCertificate : IEquatable<DtlsCertificate>
     /// </summary>
     public static DtlsCertificate Generate(TimeSpan? validity = null, string commonName = "WebRTC")
     {
-        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var request = new CertificateRequest(new X500DistinguishedName("CN=" + commonName), key, HashAlgorithmName.SHA256);
         var serial = RandomNumberGenerator.GetBytes(16);
         serial[0] &= 0x7F; // a positive INTEGER (RFC 5280 section 4.1.2.2)
@@ -61,18 +70,26 @@ public sealed class DtlsCertificate : IEquatable<DtlsCertificate>
         var notBefore = now.AddDays(-1);
         var notAfter = now + (validity ?? TimeSpan.FromDays(30));
         using var cert = request.Create(request.SubjectName, X509SignatureGenerator.CreateForECDsa(key), notBefore, notAfter, serial);
-        return new DtlsCertificate(cert.RawData, PrivateKeyFactory.CreateKey(key.ExportPkcs8PrivateKey()),
+        return new DtlsCertificate(cert.RawData, key,
             new DateTimeOffset(cert.NotBefore.ToUniversalTime()), new DateTimeOffset(cert.NotAfter.ToUniversalTime()));
     }
 
     /// <summary>Wraps an existing certificate that has an ECDSA private key (e.g. loaded from PEM or a store).</summary>
     public static DtlsCertificate FromX509(X509Certificate2 certificate)
     {
-        using var key = certificate.GetECDsaPrivateKey()
+        using var original = certificate.GetECDsaPrivateKey()
             ?? throw new ArgumentException("the certificate has no ECDSA private key", nameof(certificate));
-        return new DtlsCertificate(certificate.RawData, PrivateKeyFactory.CreateKey(key.ExportPkcs8PrivateKey()),
+        // Our own copy (the caller may dispose the certificate); the key must be exportable, as before.
+        var key = ECDsa.Create(original.ExportParameters(includePrivateParameters: true));
+        return new DtlsCertificate(certificate.RawData, key,
             new DateTimeOffset(certificate.NotBefore.ToUniversalTime()), new DateTimeOffset(certificate.NotAfter.ToUniversalTime()));
     }
+
+    /// <summary>
+    /// This certificate with another signing key (tests: a key that does not match the certificate makes every
+    /// handshake signature invalid, which the peer must refuse).
+    /// </summary>
+    internal DtlsCertificate WithSigningKey(ECDsa key) => new(der, key, NotBefore, Expires);
 
     /// <summary>The certificate (without key) as a .NET object.</summary>
     public X509Certificate2 ToX509() => X509CertificateLoader.LoadCertificate(der);

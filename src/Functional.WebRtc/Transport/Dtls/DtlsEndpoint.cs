@@ -48,7 +48,7 @@ public sealed class DtlsEndpoint : IDisposable, IDtlsSession
 
     private Seq<Fingerprint> remoteFingerprints;
     private DtlsTransportState state = DtlsTransportState.New;
-    private Thread? thread;
+    private DtlsWorker? thread;
     private DtlsTransport? dtls;
     private TlsPeer? peer;
     private byte[]? peerCertificate;
@@ -138,7 +138,7 @@ public sealed class DtlsEndpoint : IDisposable, IDtlsSession
         lock (stateLock)
         {
             if (state != DtlsTransportState.New) throw new InvalidOperationException($"DTLS endpoint is {state.ToW3C()}");
-            thread = new Thread(Run) { IsBackground = true, Name = $"dtls-{(Role == DtlsRole.Client ? "client" : "server")}-{id}" };
+            thread = new DtlsWorker(Run, $"dtls-{(Role == DtlsRole.Client ? "client" : "server")}-{id}");
         }
         Move(DtlsTransportState.Connecting);
         Interlocked.Increment(ref liveThreads);
@@ -253,7 +253,7 @@ public sealed class DtlsEndpoint : IDisposable, IDtlsSession
             transport.Close();
         }
         var t = thread;
-        if (t is not null && t != Thread.CurrentThread) t.Join(Options.CloseTimeout);
+        if (t is not null && !t.IsCurrent) t.Join(Options.CloseTimeout);
         FailureReason ??= "closed";
         // Once connected, the handshake task gets its result (the DTLS thread sets it right after the Connected event).
         if (Result is null || State != DtlsTransportState.Connected)
@@ -280,7 +280,7 @@ public sealed class DtlsEndpoint : IDisposable, IDtlsSession
                 var server = new WebRtcDtlsServer(this);
                 peer = server;
                 // No HelloVerifyRequest cookie round trip: ICE connectivity checks already proved the address.
-                connected = new DtlsServerProtocol(random) { VerifyRequests = false }.Accept(server, transport);
+                connected = new NetDtlsServerProtocol(random) { VerifyRequests = false }.Accept(server, transport);
             }
             transport.HandshakeFinished(lastFlightMayBeLost: Role == DtlsRole.Server);
             ApplicationRecordLayer? ours = null;

@@ -57,11 +57,29 @@ internal static class DtlsSuites
     public static int[] Profiles(DtlsOptions o) => o.SrtpProfiles.Select(p => (int)p).ToArray();
 }
 
-/// <summary>The DTLS client: offers use_srtp, sends our certificate, checks the server's.</summary>
-internal sealed class WebRtcDtlsClient(IDtlsSession session) : DefaultTlsClient
+/// <summary>
+/// The DTLS client: offers use_srtp, sends our certificate, checks the server's. With <paramref name="useNetCrypto"/>
+/// (default <see cref="NetEc.Enabled"/>, true) the elliptic-curve math runs in .NET (<see cref="NetEcdheKeyExchange"/>, <see cref="NetEcdsaSignerCredentials"/>);
+/// without, in BouncyCastle (kept for tests that pit one against the other).
+/// </summary>
+internal sealed class WebRtcDtlsClient(IDtlsSession session, bool? useNetCrypto = null) : DefaultTlsClient
 {
+    private readonly bool netCrypto = useNetCrypto ?? NetEc.Enabled;
     private IDtlsSession Session => session;
     private DtlsSrtpProfile selected = DtlsSrtpProfile.None;
+
+    /// <summary>The key exchange of the handshake, once chosen (for tests).</summary>
+    internal TlsKeyExchange? KeyExchange { get; private set; }
+    /// <summary>The supported_groups to offer instead of BouncyCastle's (secp256r1, secp384r1); for tests.</summary>
+    internal int[]? NamedCurves { get; init; }
+
+    protected override TlsKeyExchange CreateECDheKeyExchange(int keyExchange) => KeyExchange = netCrypto
+        ? new NetEcdheKeyExchange(keyExchange, mSupportedSignatureAlgorithms, mNamedCurves, mClientECPointFormats, mServerECPointFormats)
+        : base.CreateECDheKeyExchange(keyExchange);
+
+    private TlsSignerCredentials SignerCredentials() => netCrypto
+        ? new NetEcdsaSignerCredentials(session.Certificate.Chain, session.Certificate.SigningKey, DtlsSuites.EcdsaSha256)
+        : new DefaultTlsSignerCredentials(mContext, session.Certificate.Chain, session.Certificate.PrivateKey, DtlsSuites.EcdsaSha256);
 
     public override ProtocolVersion ClientVersion => ProtocolVersion.DTLSv12;
     public override ProtocolVersion MinimumVersion => ProtocolVersion.DTLSv12;
@@ -72,6 +90,11 @@ internal sealed class WebRtcDtlsClient(IDtlsSession session) : DefaultTlsClient
     public override IDictionary GetClientExtensions()
     {
         var extensions = TlsExtensionsUtilities.EnsureExtensionsInitialised(base.GetClientExtensions());
+        if (NamedCurves is { } curves)
+        {
+            mNamedCurves = curves;
+            TlsEccUtilities.AddSupportedEllipticCurvesExtension(extensions, curves);
+        }
         // RFC 5764 section 4.1.1: the profiles in our preference order, no MKI.
         TlsSRTPUtils.AddUseSrtpExtension(extensions, new UseSrtpData(DtlsSuites.Profiles(session.Options), []));
         return extensions;
@@ -109,15 +132,34 @@ internal sealed class WebRtcDtlsClient(IDtlsSession session) : DefaultTlsClient
         public void NotifyServerCertificate(BcCertificate serverCertificate) => client.Session.VerifyPeer(serverCertificate);
 
         /// <summary>WebRTC authenticates both sides (RFC 8827 section 6.5): always answer the request with our certificate.</summary>
-        public TlsCredentials GetClientCredentials(BcCertificateRequest certificateRequest) =>
-            new DefaultTlsSignerCredentials(client.mContext, client.Session.Certificate.Chain, client.Session.Certificate.PrivateKey, DtlsSuites.EcdsaSha256);
+        public TlsCredentials GetClientCredentials(BcCertificateRequest certificateRequest) => client.SignerCredentials();
     }
 }
 
-/// <summary>The DTLS server: requires and checks the client's certificate, chooses the SRTP profile.</summary>
-internal sealed class WebRtcDtlsServer(IDtlsSession session) : DefaultTlsServer
+/// <summary>
+/// The DTLS server: requires and checks the client's certificate, chooses the SRTP profile. With <paramref name="useNetCrypto"/>
+/// (default <see cref="NetEc.Enabled"/>, true) the elliptic-curve math runs in .NET; run it with <see cref="NetDtlsServerProtocol"/> so the client's
+/// CertificateVerify is checked by .NET too.
+/// </summary>
+internal sealed class WebRtcDtlsServer(IDtlsSession session, bool? useNetCrypto = null) : DefaultTlsServer, ICertificateVerifyContext
 {
+    private readonly bool netCrypto = useNetCrypto ?? NetEc.Enabled;
     private DtlsSrtpProfile selected = DtlsSrtpProfile.None;
+    private IList? requestedSignatureAlgorithms;
+    private BcCertificate? clientCertificate;
+
+    /// <summary>The key exchange of the handshake, once chosen (for tests).</summary>
+    internal TlsKeyExchange? KeyExchange { get; private set; }
+
+    TlsContext? ICertificateVerifyContext.Context => netCrypto ? mContext : null;
+    IList? ICertificateVerifyContext.RequestedSignatureAlgorithms => requestedSignatureAlgorithms;
+    BcCertificate? ICertificateVerifyContext.ClientCertificate => clientCertificate;
+    Task<System.Security.Cryptography.ECDsa?>? ICertificateVerifyContext.ClientKey => clientKey;
+    private Task<System.Security.Cryptography.ECDsa?>? clientKey;
+
+    protected override TlsKeyExchange CreateECDheKeyExchange(int keyExchange) => KeyExchange = netCrypto
+        ? new NetEcdheKeyExchange(keyExchange, mSupportedSignatureAlgorithms, mNamedCurves, mClientECPointFormats, mServerECPointFormats)
+        : base.CreateECDheKeyExchange(keyExchange);
 
     protected override ProtocolVersion MaximumVersion => ProtocolVersion.DTLSv12;
     protected override ProtocolVersion MinimumVersion => ProtocolVersion.DTLSv12;
@@ -126,8 +168,9 @@ internal sealed class WebRtcDtlsServer(IDtlsSession session) : DefaultTlsServer
     public override bool RequiresExtendedMasterSecret() => session.Options.RequireExtendedMasterSecret;
     public override void NotifySecureRenegotiation(bool secureRenegotiation) { }
 
-    protected override TlsSignerCredentials GetECDsaSignerCredentials() =>
-        new DefaultTlsSignerCredentials(mContext, session.Certificate.Chain, session.Certificate.PrivateKey, DtlsSuites.EcdsaSha256);
+    protected override TlsSignerCredentials GetECDsaSignerCredentials() => netCrypto
+        ? new NetEcdsaSignerCredentials(session.Certificate.Chain, session.Certificate.SigningKey, DtlsSuites.EcdsaSha256)
+        : new DefaultTlsSignerCredentials(mContext, session.Certificate.Chain, session.Certificate.PrivateKey, DtlsSuites.EcdsaSha256);
 
     /// <summary>Ask for the client's certificate (without this BouncyCastle never requests it).</summary>
     public override BcCertificateRequest GetCertificateRequest()
@@ -142,11 +185,22 @@ internal sealed class WebRtcDtlsServer(IDtlsSession session) : DefaultTlsServer
             new SignatureAndHashAlgorithm(BcHash.sha1, SignatureAlgorithm.ecdsa),
             new SignatureAndHashAlgorithm(BcHash.sha1, SignatureAlgorithm.rsa),
         };
+        requestedSignatureAlgorithms = algorithms;
         return new BcCertificateRequest([ClientCertificateType.ecdsa_sign, ClientCertificateType.rsa_sign], algorithms, null);
     }
 
     /// <summary>An empty chain arrives here as a normal call: refuse it, WebRTC needs the client's certificate.</summary>
-    public override void NotifyClientCertificate(BcCertificate clientCertificate) => session.VerifyPeer(clientCertificate);
+    public override void NotifyClientCertificate(BcCertificate clientCertificate)
+    {
+        this.clientCertificate = clientCertificate;
+        // CertificateVerify needs this key: import it now (with NetEc.Overlap, while ClientKeyExchange is processed).
+        if (netCrypto && !clientCertificate.IsEmpty)
+        {
+            var leaf = clientCertificate.GetCertificateAt(0);
+            clientKey = NetEc.Start(() => NetEc.VerifyKey(leaf));
+        }
+        session.VerifyPeer(clientCertificate);
+    }
 
     public override void ProcessClientExtensions(IDictionary clientExtensions)
     {
