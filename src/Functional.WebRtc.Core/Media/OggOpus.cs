@@ -129,9 +129,12 @@ public sealed record OggOpusWriter(uint Serial, uint NextSequence, long Granule)
     }
 
     /// <summary>Appends one Opus packet; <paramref name="samples"/> defaults to the count read from its TOC.</summary>
-    public (OggOpusWriter Writer, byte[] Bytes) WritePacket(ReadOnlySpan<byte> packet, int? samples = null, bool endOfStream = false)
+    public (OggOpusWriter Writer, byte[] Bytes) WritePacket(ReadOnlySpan<byte> packet, int? samples = null, bool endOfStream = false) =>
+        WritePacketEndingAt(packet, Granule + (samples ?? OpusToc.SamplesPerPacket(packet)), endOfStream);
+
+    /// <summary>Appends one Opus packet on a page with the given granule position (the caller keeps it from going back).</summary>
+    public (OggOpusWriter Writer, byte[] Bytes) WritePacketEndingAt(ReadOnlySpan<byte> packet, long granule, bool endOfStream = false)
     {
-        var granule = Granule + (samples ?? OpusToc.SamplesPerPacket(packet));
         var pages = Ogg.PagesForPacket(packet, Serial, NextSequence, granule, OggPageFlags.None, endOfStream);
         return (this with { NextSequence = NextSequence + (uint)pages.Count, Granule = granule }, Concat(pages));
     }

@@ -41,14 +41,75 @@ public static class Ffprobe
             Int("nb_read_frames"), stderr.Trim());
     }
 
-    /// <summary>Decodes the whole file with ffmpeg to nowhere; returns what it printed at level error (empty: no error).</summary>
+    /// <summary>
+    /// Decodes the whole file with ffmpeg to nowhere; returns what it printed at level error (empty: no error).
+    /// <c>-enc_time_base -1</c>: frames keep the file's own timestamps on their way to the null muxer, which rejects any that
+    /// repeats or goes back. Without it ffmpeg 5.1 rounds video timestamps to a frame rate it guesses from the first
+    /// frames (its r_frame_rate): two frames of a variable-rate stream closer than one guessed frame period (a browser's
+    /// encoder under CPU load sends such bursts) round to the same value and the muxer reports "non monotonically increasing
+    /// dts" for a file whose timestamps all increase.
+    /// </summary>
     public static async Task<string> DecodeErrorsAsync(string path, string? format = null)
     {
         var args = new List<string> { "-nostdin", "-v", "error" };
         if (format is not null) args.AddRange(["-f", format]);
-        args.AddRange(["-i", path, "-f", "null", "-"]);
+        args.AddRange(["-i", path, "-enc_time_base", "-1", "-f", "null", "-"]);
         var (_, stderr) = await RunAsync(FfmpegPath, args);
         return stderr.Trim();
+    }
+
+    /// <summary>
+    /// Fails unless ffmpeg decodes <paramref name="path"/> to nowhere without printing an error and every packet's pts (as
+    /// ffprobe demuxes them: IVF frame timestamps, or derived from Ogg granule positions) is above the one before. The message names the file
+    /// (<paramref name="what"/>), gives ffmpeg's whole output and the packet timestamps ffprobe reads (pts and duration, in
+    /// the stream's time base; "!" marks one not above the one before), and the file is kept under
+    /// <see cref="KeptDirectory"/> when FWRTC_KEEP_MEDIA is set.
+    /// </summary>
+    public static async Task AssertDecodesCleanlyAsync(string what, string path, string? format = null)
+    {
+        var errors = await DecodeErrorsAsync(path, format);
+        var timestamps = await PacketTimestampsAsync(path, format);
+        var increasing = !timestamps.Contains(" !", StringComparison.Ordinal);
+        if (errors.Length == 0 && increasing) return;
+        var kept = Keep(path);
+        Xunit.Assert.Fail($"the {what} file {path}{(kept is null ? "" : $" (kept as {kept})")}: " +
+            (errors.Length == 0 ? "timestamps that do not increase (marked !)" : $"ffmpeg printed:\n{errors}") + $"\n{timestamps}");
+    }
+
+    /// <summary>Where failing files are copied when the environment variable FWRTC_KEEP_MEDIA is set.</summary>
+    public static string KeptDirectory => Path.Combine(Path.GetTempPath(), "functional-webrtc-kept-media");
+
+    private static string? Keep(string path)
+    {
+        if (Environment.GetEnvironmentVariable("FWRTC_KEEP_MEDIA") is null or "") return null;
+        Directory.CreateDirectory(KeptDirectory);
+        var copy = Path.Combine(KeptDirectory, $"{DateTime.UtcNow:HHmmss.fff}-{Path.GetFileName(path)}");
+        File.Copy(path, copy, overwrite: true);
+        return copy;
+    }
+
+    /// <summary>The time base and every packet's pts (and duration) of the first stream as ffprobe demuxes them.</summary>
+    public static async Task<string> PacketTimestampsAsync(string path, string? format = null)
+    {
+        var args = new List<string> { "-v", "error", "-select_streams", "0", "-show_entries", "stream=time_base,r_frame_rate:packet=pts,duration", "-of", "compact=p=0:nk=1" };
+        if (format is not null) args.AddRange(["-f", format]);
+        args.Add(path);
+        var (stdout, stderr) = await RunAsync(FfprobePath, args);
+        var lines = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var packets = new List<string>();
+        var stream = "";
+        long? previous = null;
+        foreach (var line in lines)
+        {
+            var f = line.Split('|');
+            if (f.Length >= 2 && long.TryParse(f[0], out var pts))
+            {
+                packets.Add((previous is { } p && pts <= p ? "!" : "") + pts + "+" + f[1]);
+                previous = pts;
+            }
+            else stream = line;
+        }
+        return $"stream (r_frame_rate|time_base): {stream}; {packets.Count} packets (pts+duration): {string.Join(' ', packets)}{(stderr.Length > 0 ? "; ffprobe: " + stderr : "")}";
     }
 
     private static async Task<(string Stdout, string Stderr)> RunAsync(string exe, IEnumerable<string> args)

@@ -35,8 +35,8 @@ public class ReceiveToDiskBrowserTests(Xunit.Abstractions.ITestOutputHelper outp
             Assert.True(audio.CodecName == "opus" && audio.Errors.Length == 0, $"Ogg: {audio}; {run}");
             AssertPlausible(video, audio, run);
             Assert.Equal((video.Width, video.Height), (run.Width, run.Height));
-            Assert.Equal("", await Ffprobe.DecodeErrorsAsync(run.VideoPath));
-            Assert.Equal("", await Ffprobe.DecodeErrorsAsync(run.AudioPath));
+            await Ffprobe.AssertDecodesCleanlyAsync("IVF (VP8)", run.VideoPath);
+            await Ffprobe.AssertDecodesCleanlyAsync("Ogg Opus", run.AudioPath);
         }
         finally { dir.Delete(recursive: true); }
     }
@@ -55,7 +55,7 @@ public class ReceiveToDiskBrowserTests(Xunit.Abstractions.ITestOutputHelper outp
             Assert.True(video.CodecName == "h264" && video.Errors.Length == 0, $"Annex B: {video}; {run}");
             Assert.True(audio.CodecName == "opus" && audio.Errors.Length == 0, $"Ogg: {audio}; {run}");
             AssertPlausible(video, audio, run);
-            Assert.Equal("", await Ffprobe.DecodeErrorsAsync(run.VideoPath, "h264"));
+            await Ffprobe.AssertDecodesCleanlyAsync("Annex B (H.264)", run.VideoPath, "h264");
         }
         finally { dir.Delete(recursive: true); }
     }

@@ -61,8 +61,8 @@ public class SaveToDiskExampleTests(Xunit.Abstractions.ITestOutputHelper output)
             Assert.True(v.Width is >= 16 and <= 320 && v.Height is >= 16 and <= 240, v.ToString());
             Assert.True(video.Duration >= TimeSpan.FromSeconds(2) && v.FramesDecoded >= 20 && v.FramesDecoded == video.Frames, $"{v}; {video}");
             Assert.True(audio.Duration >= TimeSpan.FromSeconds(2) && a.FramesDecoded >= 100 && a.FramesDecoded == audio.Frames, $"{a}; {audio}");
-            Assert.Equal("", await Ffprobe.DecodeErrorsAsync(video.Path, videoCodec == "h264" ? "h264" : null));
-            Assert.Equal("", await Ffprobe.DecodeErrorsAsync(audio.Path));
+            await Ffprobe.AssertDecodesCleanlyAsync(videoFile, video.Path, videoCodec == "h264" ? "h264" : null);
+            await Ffprobe.AssertDecodesCleanlyAsync("output.ogg", audio.Path);
         }
         finally { dir.Delete(recursive: true); }
     }
