@@ -93,6 +93,7 @@ public class TwccRecorderProperties
             var quantized = Ms(ms).Ticks / 2500 * 2500;
             if (at.Ticks != quantized) return false;
         }
+        if (scenario.Packets.Length == 0) return reported.Count == 0; // every packet was lost: nothing may be reported received
         var newest = scenario.Packets.MaxBy(p => p.Offset);
         return reported.ContainsKey((ushort)(scenario.Start + newest.Offset));
     }
