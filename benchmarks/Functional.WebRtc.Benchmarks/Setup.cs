@@ -26,6 +26,8 @@ public static class Setup
         // so the measured runs use optimized code, as a long-running process would).
         // DTLS_OVERLAP=1: the handshake's independent crypto steps on two threads (NetEc.Overlap; off by default).
         Functional.WebRtc.Transport.Dtls.NetEc.Overlap = Environment.GetEnvironmentVariable("DTLS_OVERLAP") == "1";
+        // DTLS_NATIVE=0: .NET's EC wrappers (full key validation at every import and derive) instead of direct libcrypto calls.
+        Functional.WebRtc.Transport.Dtls.NativeEc.Enabled = Environment.GetEnvironmentVariable("DTLS_NATIVE") != "0";
         var warmup = int.TryParse(Environment.GetEnvironmentVariable("SETUP_WARMUP"), out var w) && w >= 0 ? w : 3;
         for (var i = 0; i < warmup; i++) await OnceAsync(settings);
         var samples = new List<Milestones>();
