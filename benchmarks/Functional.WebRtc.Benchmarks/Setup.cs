@@ -28,6 +28,8 @@ public static class Setup
         Functional.WebRtc.Transport.Dtls.NetEc.Overlap = Environment.GetEnvironmentVariable("DTLS_OVERLAP") == "1";
         // DTLS_NATIVE=0: .NET's EC wrappers (full key validation at every import and derive) instead of direct libcrypto calls.
         Functional.WebRtc.Transport.Dtls.NativeEc.Enabled = Environment.GetEnvironmentVariable("DTLS_NATIVE") != "0";
+        // DTLS_COALESCE=0: one DTLS record per datagram (as BouncyCastle writes them) instead of a flight per datagram.
+        Functional.WebRtc.Transport.Dtls.QueueDatagramTransport.Coalesce = Environment.GetEnvironmentVariable("DTLS_COALESCE") != "0";
         var warmup = int.TryParse(Environment.GetEnvironmentVariable("SETUP_WARMUP"), out var w) && w >= 0 ? w : 3;
         for (var i = 0; i < warmup; i++) await OnceAsync(settings);
         var samples = new List<Milestones>();
