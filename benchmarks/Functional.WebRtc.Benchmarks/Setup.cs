@@ -26,10 +26,18 @@ public static class Setup
         // so the measured runs use optimized code, as a long-running process would).
         // DTLS_OVERLAP=1: the handshake's independent crypto steps on two threads (NetEc.Overlap; off by default).
         Functional.WebRtc.Transport.Dtls.NetEc.Overlap = Environment.GetEnvironmentVariable("DTLS_OVERLAP") == "1";
+        // DTLS_NATIVE=0: .NET's EC wrappers (full key validation at every import and derive) instead of direct libcrypto calls.
+        Functional.WebRtc.Transport.Dtls.NativeEc.Enabled = Environment.GetEnvironmentVariable("DTLS_NATIVE") != "0";
+        // DTLS_COALESCE=0: one DTLS record per datagram (as BouncyCastle writes them) instead of a flight per datagram.
+        Functional.WebRtc.Transport.Dtls.QueueDatagramTransport.Coalesce = Environment.GetEnvironmentVariable("DTLS_COALESCE") != "0";
         var warmup = int.TryParse(Environment.GetEnvironmentVariable("SETUP_WARMUP"), out var w) && w >= 0 ? w : 3;
         for (var i = 0; i < warmup; i++) await OnceAsync(settings);
         var samples = new List<Milestones>();
+        var (jitted, jitTime) = (System.Runtime.JitInfo.GetCompiledMethodCount(), System.Runtime.JitInfo.GetCompilationTime());
         for (var i = 0; i < runs; i++) samples.Add(await OnceAsync(settings));
+        // JIT work during the measured runs (tier-1 recompilations in the background, or methods new to each connection).
+        Console.WriteLine($"JIT during the measured runs: {System.Runtime.JitInfo.GetCompiledMethodCount() - jitted} methods, " +
+                          $"{(System.Runtime.JitInfo.GetCompilationTime() - jitTime).TotalMilliseconds:F1} ms");
 
         Console.WriteLine($"{"milestone (ms since CreateOffer)",-40} {"median",8} {"p90",8} {"min",8} {"max",8}");
         Row("signaling done (answer set on offerer)", samples.Select(s => s.Signaled));
@@ -95,12 +103,26 @@ public static class Setup
         var t0 = Stopwatch.GetTimestamp();
         var channel = a.CreateDataChannel("setup");
         channel.OnOpen += () => { Interlocked.CompareExchange(ref openA, Stopwatch.GetTimestamp(), 0); CheckOpen(); };
+        var s0 = Stopwatch.GetTimestamp();
         var offer = await a.CreateOfferAsync();
+        var s1 = Stopwatch.GetTimestamp();
         await a.SetLocalDescriptionAsync(offer);
+        var s2 = Stopwatch.GetTimestamp();
         await b.SetRemoteDescriptionAsync(offer);
-        await b.SetLocalDescriptionAsync(await b.CreateAnswerAsync());
+        var s3 = Stopwatch.GetTimestamp();
+        var answer = await b.CreateAnswerAsync();
+        var s4 = Stopwatch.GetTimestamp();
+        await b.SetLocalDescriptionAsync(answer);
+        var s5 = Stopwatch.GetTimestamp();
         await a.SetRemoteDescriptionAsync(b.LocalDescription!);
         var signaled = Stopwatch.GetTimestamp();
+        // SETUP_SIGNAL_TRACE=1: each signaling call's time (ms).
+        if (Environment.GetEnvironmentVariable("SETUP_SIGNAL_TRACE") is { Length: > 0 })
+        {
+            static string Span(long from, long to) => ((to - from) * 1000.0 / Stopwatch.Frequency).ToString("F3");
+            Console.WriteLine($"  createDataChannel {Span(t0, s0)} createOffer {Span(s0, s1)} setLocal(offer) {Span(s1, s2)} setRemote(offer) {Span(s2, s3)} " +
+                              $"createAnswer {Span(s3, s4)} setLocal(answer) {Span(s4, s5)} setRemote(answer) {Span(s5, signaled)}");
+        }
         if (Environment.GetEnvironmentVariable("SETUP_TRACE") is { Length: > 0 })
         {
             var field = typeof(PeerConnection).GetField("_ice", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!;

@@ -116,28 +116,52 @@ public class NetCryptoTests
 
     public static TheoryData<int> Curves => new() { NamedCurve.secp256r1, NamedCurve.secp384r1, NamedCurve.secp521r1 };
 
+    /// <summary>Each curve with each mix of libcrypto's direct path (true) and .NET's (false) for our key and the peer's.</summary>
+    public static TheoryData<int, bool, bool> CurvesAndPaths
+    {
+        get
+        {
+            var data = new TheoryData<int, bool, bool>();
+            foreach (var c in new[] { NamedCurve.secp256r1, NamedCurve.secp384r1, NamedCurve.secp521r1 })
+                foreach (var (a, b) in new[] { (true, true), (true, false), (false, true), (false, false) })
+                    data.Add(c, a, b);
+            return data;
+        }
+    }
+
+    public static TheoryData<int, bool> CurvesAndPath => new()
+    {
+        { NamedCurve.secp256r1, true }, { NamedCurve.secp384r1, true }, { NamedCurve.secp521r1, true },
+        { NamedCurve.secp256r1, false }, { NamedCurve.secp384r1, false }, { NamedCurve.secp521r1, false },
+    };
+
+    public static TheoryData<bool> Paths => new() { true, false };
+
     /// <summary>
     /// RFC 8422 sections 5.4 and 5.10: .NET's ECDH and BouncyCastle's agree on the shared secret (the x-coordinate at the
     /// field's full length, leading zeros kept) through the encoded points, for each curve; P-521's 66-octet
     /// field always has leading zero bits, and repetitions catch a secret with a leading zero octet.
     /// </summary>
     [Theory]
-    [MemberData(nameof(Curves))]
-    public void Net_and_bouncycastle_ecdh_agree_through_the_wire_points(int curve)
+    [MemberData(nameof(CurvesAndPaths))]
+    public void Net_and_bouncycastle_ecdh_agree_through_the_wire_points(int curve, bool ourNative, bool peerNative)
     {
+        if ((ourNative || peerNative) && !NativeEc.Loaded) return; // no libcrypto 3 here: the .NET rows cover it
         var domain = TlsEccUtilities.GetParametersForNamedCurve(curve);
         var random = new SecureRandom();
         Assert.True(NetEc.TryGetCurve(curve, out _, out var fieldSize));
         for (var i = 0; i < 40; i++)
         {
-            using var ours = NetEc.NewEphemeral(curve);
-            var ourPoint = NetEc.EncodePoint(ours, fieldSize);
+            using var ours = NetEc.NewEphemeralKey(curve, ourNative);
+            Assert.Equal(ourNative, ours.Native is not null);
+            var ourPoint = ours.Point;
             Assert.Equal(1 + 2 * fieldSize, ourPoint.Length);
             Assert.Equal(4, ourPoint[0]);
 
             var bc = TlsEccUtilities.GenerateECKeyPair(random, domain);
             var bcPoint = TlsEccUtilities.SerializeECPublicKey([ECPointFormat.uncompressed], (ECPublicKeyParameters)bc.Public);
-            using var theirs = NetEc.ImportPeerPoint(curve, bcPoint, [ECPointFormat.uncompressed]);
+            using var theirs = NetEc.ImportPeerPoint(curve, bcPoint, [ECPointFormat.uncompressed], peerNative);
+            Assert.Equal(peerNative, theirs.Native is not null);
 
             var netSecret = NetEc.Agree(ours, theirs);
             var bcSecret = TlsEccUtilities.CalculateECDHBasicAgreement(
@@ -147,39 +171,84 @@ public class NetCryptoTests
         }
     }
 
-    [Fact]
-    public void A_compressed_point_is_accepted_only_when_we_listed_that_format()
+    [Theory]
+    [MemberData(nameof(Paths))]
+    public void A_compressed_point_is_accepted_only_when_we_listed_that_format(bool native)
     {
+        if (native && !NativeEc.Loaded) return;
         var domain = TlsEccUtilities.GetParametersForNamedCurve(NamedCurve.secp256r1);
         var bc = TlsEccUtilities.GenerateECKeyPair(new SecureRandom(), domain);
         var q = ((ECPublicKeyParameters)bc.Public).Q;
         var compressed = q.GetEncoded(true);
         byte[] both = [ECPointFormat.uncompressed, ECPointFormat.ansiX962_compressed_prime];
-        using (var key = NetEc.ImportPeerPoint(NamedCurve.secp256r1, compressed, both))
-            Assert.Equal(q.Normalize().AffineXCoord.GetEncoded(), key.ExportParameters(false).Q.X);
-        var alert = Assert.Throws<TlsFatalAlert>(() => NetEc.ImportPeerPoint(NamedCurve.secp256r1, compressed, [ECPointFormat.uncompressed]));
+        using (var key = NetEc.ImportPeerPoint(NamedCurve.secp256r1, compressed, both, native))
+            Assert.Equal(q.Normalize().AffineXCoord.GetEncoded(), key.Point.AsSpan(1, 32).ToArray());
+        var alert = Assert.Throws<TlsFatalAlert>(() => NetEc.ImportPeerPoint(NamedCurve.secp256r1, compressed, [ECPointFormat.uncompressed], native));
         Assert.Equal(AlertDescription.illegal_parameter, alert.AlertDescription);
     }
 
-    [Fact]
-    public void A_point_off_the_curve_or_badly_encoded_is_illegal_parameter()
+    [Theory]
+    [MemberData(nameof(CurvesAndPath))]
+    public void A_point_off_the_curve_or_badly_encoded_is_illegal_parameter(int curve, bool native)
     {
-        using var key = NetEc.NewEphemeral(NamedCurve.secp256r1);
-        var point = NetEc.EncodePoint(key, 32);
+        if (native && !NativeEc.Loaded) return;
+        Assert.True(NetEc.TryGetCurve(curve, out _, out var n));
+        using var key = NetEc.NewEphemeralKey(curve, native);
+        var point = key.Point;
         var offCurve = (byte[])point.Clone();
         offCurve[^1] ^= 1;
         var wrongForm = (byte[])point.Clone();
         wrongForm[0] = 5;
-        foreach (var bad in new[] { offCurve, wrongForm, point[..^1], [0], new byte[65] })
+        var xOnly = (byte[])point.Clone();
+        xOnly.AsSpan(1 + n).Clear(); // (x, 0): off the curve
+        var zero = new byte[1 + 2 * n];
+        zero[0] = 4; // (0, 0): off the NIST curves (b != 0), also the usual stand-in for infinity
+        var pPlus = (byte[])point.Clone();
+        pPlus.AsSpan(1, n).Fill(0xFF); // x >= p (a coordinate out of the field)
+        foreach (var bad in new[] { offCurve, wrongForm, point[..^1], [0], new byte[1 + 2 * n], zero, xOnly, pPlus })
         {
-            var alert = Assert.Throws<TlsFatalAlert>(() => NetEc.ImportPeerPoint(NamedCurve.secp256r1, bad, [ECPointFormat.uncompressed]));
+            var alert = Assert.Throws<TlsFatalAlert>(() => NetEc.ImportPeerPoint(curve, bad, [ECPointFormat.uncompressed], native));
             Assert.Equal(AlertDescription.illegal_parameter, alert.AlertDescription);
         }
+        // The good point itself still imports on this path.
+        using var good = NetEc.ImportPeerPoint(curve, point, [ECPointFormat.uncompressed], native);
+        Assert.Equal(native, good.Native is not null);
     }
 
+    /// <summary>On Linux with OpenSSL 3 (this project's CI) the direct libcrypto path is there and on by default.</summary>
     [Fact]
-    public void Our_der_signatures_verify_in_bouncycastle_and_bouncycastles_verify_in_net()
+    public void The_direct_libcrypto_path_loads_where_net_uses_openssl_3()
     {
+        if (!OperatingSystem.IsLinux() || SafeEvpPKeyHandle.OpenSslVersion < 0x30000000L) return;
+        Assert.True(NativeEc.Loaded);
+        Assert.True(NativeEc.Available);
+        using var key = EphemeralKeys.Take(NamedCurve.secp256r1);
+        Assert.NotNull(key.Native);
+    }
+
+    /// <summary>
+    /// The direct path validates a peer point only by decoding it (on the curve): for the prime-order NIST curves that
+    /// is the whole check, and the secret then matches .NET's fully validated path on the same pair of keys.
+    /// </summary>
+    [Fact]
+    public void Direct_and_net_ecdh_give_the_same_secret_for_the_same_keys()
+    {
+        if (!NativeEc.Loaded) return;
+        using var a = NetEc.NewEphemeralKey(NamedCurve.secp256r1, native: false);
+        using var b = NetEc.NewEphemeralKey(NamedCurve.secp256r1, native: true);
+        using var bForA = NetEc.ImportPeerPoint(NamedCurve.secp256r1, b.Point, null, native: false);
+        using var aForB = NetEc.ImportPeerPoint(NamedCurve.secp256r1, a.Point, null, native: true);
+        using var bForAn = NetEc.ImportPeerPoint(NamedCurve.secp256r1, b.Point, null, native: true);
+        var s1 = NetEc.Agree(a, bForA);
+        Assert.Equal(s1, NetEc.Agree(b, aForB));
+        Assert.Equal(s1, NetEc.Agree(a, bForAn)); // mixed: .NET pair, libcrypto peer key
+    }
+
+    [Theory]
+    [MemberData(nameof(Paths))]
+    public void Our_der_signatures_verify_in_bouncycastle_and_bouncycastles_verify_in_net(bool native)
+    {
+        if (native && !NativeEc.Loaded) return;
         var certificate = DtlsCertificate.Generate();
         var publicKey = PublicKeyFactory.CreateKey(certificate.Chain.GetCertificateAt(0).SubjectPublicKeyInfo);
         var hash = SHA256.HashData("the handshake so far"u8);
@@ -197,11 +266,19 @@ public class NetCryptoTests
         signer.Init(true, certificate.PrivateKey);
         signer.BlockUpdate(hash, 0, hash.Length);
         var bcSignature = signer.GenerateSignature();
-        using var verifyKey = NetEc.VerifyKey(certificate.Chain.GetCertificateAt(0))!;
+        using var verifyKey = NetEc.VerifyKey(certificate.Chain.GetCertificateAt(0), native)!;
+        Assert.Equal(native, verifyKey.Native is not null);
         Assert.True(NetEc.VerifyHash(verifyKey, hash, bcSignature));
+        Assert.True(NetEc.VerifyHash(verifyKey, hash, ours));
+        var tampered = (byte[])bcSignature.Clone();
+        tampered[^1] ^= 1;
+        Assert.False(NetEc.VerifyHash(verifyKey, hash, tampered));
+        // Non-strict DER (a trailing octet) is refused too.
+        Assert.False(NetEc.VerifyHash(verifyKey, hash, [.. bcSignature, 0]));
         hash[0] ^= 1;
         Assert.False(NetEc.VerifyHash(verifyKey, hash, bcSignature));
         Assert.False(NetEc.VerifyHash(verifyKey, hash, [0x30, 0x02, 0x01]));
+        Assert.False(NetEc.VerifyHash(verifyKey, hash, []));
     }
 
     [Fact]
@@ -213,14 +290,15 @@ public class NetCryptoTests
         {
             var key = EphemeralKeys.Take(NamedCurve.secp256r1);
             keys.Add(key);
-            Assert.Equal(key.Point, NetEc.EncodePoint(key.Key, 32));
+            if (key.Key is { } net) Assert.Equal(key.Point, NetEc.EncodePoint(net, 32));
+            Assert.Equal(65, key.Point.Length);
             Assert.True(points.Add(Convert.ToHexString(key.Point)), "an ephemeral key was handed out twice");
         }
         Assert.True(SpinWait.SpinUntil(() => EphemeralKeys.Ready >= EphemeralKeys.Target, Wait), $"pool at {EphemeralKeys.Ready}");
         var p384 = EphemeralKeys.Take(NamedCurve.secp384r1);
         Assert.Equal(97, p384.Point.Length);
-        foreach (var k in keys) k.Key.Dispose();
-        p384.Key.Dispose();
+        foreach (var k in keys) k.Dispose();
+        p384.Dispose();
     }
 
     /// <summary>One certificate serves many connections: its key signs for several handshakes at once.</summary>

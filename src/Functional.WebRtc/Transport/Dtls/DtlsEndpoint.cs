@@ -443,6 +443,7 @@ public sealed class DtlsEndpoint : IDisposable, IDtlsSession
 
     void IDtlsSession.HandshakeComplete(TlsContext context, DtlsSrtpProfile profile)
     {
+        transport.Flush(); // the server's final flight (ChangeCipherSpec, Finished) goes out before the key work below
         if (peerCertificate is null)
         {
             FailureReason ??= "the handshake completed without the peer's certificate";

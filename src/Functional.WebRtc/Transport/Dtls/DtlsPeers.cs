@@ -154,8 +154,8 @@ internal sealed class WebRtcDtlsServer(IDtlsSession session, bool? useNetCrypto 
     TlsContext? ICertificateVerifyContext.Context => netCrypto ? mContext : null;
     IList? ICertificateVerifyContext.RequestedSignatureAlgorithms => requestedSignatureAlgorithms;
     BcCertificate? ICertificateVerifyContext.ClientCertificate => clientCertificate;
-    Task<System.Security.Cryptography.ECDsa?>? ICertificateVerifyContext.ClientKey => clientKey;
-    private Task<System.Security.Cryptography.ECDsa?>? clientKey;
+    Task<VerifyingKey?>? ICertificateVerifyContext.ClientKey => clientKey;
+    private Task<VerifyingKey?>? clientKey;
 
     protected override TlsKeyExchange CreateECDheKeyExchange(int keyExchange) => KeyExchange = netCrypto
         ? new NetEcdheKeyExchange(keyExchange, mSupportedSignatureAlgorithms, mNamedCurves, mClientECPointFormats, mServerECPointFormats)

@@ -4,8 +4,11 @@ using Org.BouncyCastle.Crypto.Tls;
 
 namespace Functional.WebRtc.Transport.Dtls;
 
-/// <summary>An ephemeral ECDH key pair with its public point already encoded (RFC 8422 section 5.4.1).</summary>
-internal sealed record EphemeralKey(ECDiffieHellman Key, byte[] Point);
+/// <summary>An ephemeral ECDH key pair (libcrypto's <paramref name="Native"/> or .NET's <paramref name="Key"/>) with its encoded public point (RFC 8422 section 5.4.1).</summary>
+internal sealed record EphemeralKey(ECDiffieHellman? Key, NativeEc.Key? Native, byte[] Point) : IDisposable
+{
+    public void Dispose() { Key?.Dispose(); Native?.Dispose(); }
+}
 
 /// <summary>
 /// Ephemeral ECDH key pairs for handshakes, made ahead of time off the handshake's path: a few secp256r1 pairs (the
@@ -30,6 +33,7 @@ internal static class EphemeralKeys
         if (namedCurve == NamedCurve.secp256r1)
         {
             var pooled = ready.TryDequeue(out var key) ? key : null;
+            // A pair made on the other path (NativeEc switched since) still works: Agree handles any mix.
             Refill();
             if (pooled is not null) return pooled;
         }
@@ -53,8 +57,6 @@ internal static class EphemeralKeys
 
     private static EphemeralKey Make(int namedCurve)
     {
-        var key = NetEc.NewEphemeral(namedCurve);
-        NetEc.TryGetCurve(namedCurve, out _, out var fieldSize);
-        return new EphemeralKey(key, NetEc.EncodePoint(key, fieldSize));
+        return NetEc.NewEphemeralKey(namedCurve);
     }
 }

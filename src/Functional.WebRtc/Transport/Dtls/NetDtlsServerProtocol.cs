@@ -15,7 +15,7 @@ internal interface ICertificateVerifyContext
     /// <summary>The client's certificate chain, once received.</summary>
     BcCertificate? ClientCertificate { get; }
     /// <summary>Its key, imported in the background from when the certificate arrived (null result: not an EC key).</summary>
-    Task<System.Security.Cryptography.ECDsa?>? ClientKey { get; }
+    Task<VerifyingKey?>? ClientKey { get; }
 }
 
 /// <summary>

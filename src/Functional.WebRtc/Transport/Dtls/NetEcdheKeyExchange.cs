@@ -19,10 +19,10 @@ internal sealed class NetEcdheKeyExchange(int keyExchange, IList supportedSignat
     : TlsECDheKeyExchange(keyExchange, supportedSignatureAlgorithms, namedCurves, clientECPointFormats, serverECPointFormats)
 {
     private int curve = -1;            // the named curve of the fast path (-1: BouncyCastle's path)
-    private ECDiffieHellman? ours;     // our ephemeral key pair
+    private EphemeralKey? ours;        // our ephemeral key pair
     private byte[]? ourPoint;          // its encoded public point
-    private ECDiffieHellman? theirs;   // the peer's ephemeral public key
-    private Task<ECDsa?>? serverKey;   // client: the server certificate's key, imported in the background
+    private PeerKey? theirs;           // the peer's ephemeral public key
+    private Task<VerifyingKey?>? serverKey;   // client: the server certificate's key, imported in the background
     private Task<byte[]>? secret;      // client: the shared secret, computed while the signature is checked
 
     /// <summary>True when this exchange ran its ECDH in .NET (for tests).</summary>
@@ -73,7 +73,7 @@ internal sealed class NetEcdheKeyExchange(int keyExchange, IList supportedSignat
         if (mAgreementCredentials is null)
         {
             var pair = EphemeralKeys.Take(named);
-            (ours, ourPoint) = (pair.Key, pair.Point);
+            (ours, ourPoint) = (pair, pair.Point);
             var (mine, peer) = (ours, theirs);
             secret = NetEc.Start(() => NetEc.Agree(mine, peer));
         }
@@ -113,7 +113,7 @@ internal sealed class NetEcdheKeyExchange(int keyExchange, IList supportedSignat
         if (named < 0 || !TlsUtilities.IsTlsV12(mContext) || mServerCredentials is null) return base.GenerateServerKeyExchange();
 
         var pair = EphemeralKeys.Take(named);
-        (ours, ourPoint) = (pair.Key, pair.Point);
+        (ours, ourPoint) = (pair, pair.Point);
         curve = named;
         var point = pair.Point;
         var buffer = new MemoryStream(4 + point.Length + 8 + 72);
@@ -155,7 +155,8 @@ internal sealed class NetEcdheKeyExchange(int keyExchange, IList supportedSignat
             ours.Dispose();
             theirs.Dispose();
             if (serverKey is { IsCompletedSuccessfully: true }) serverKey.Result?.Dispose();
-            ours = theirs = null;
+            ours = null;
+            theirs = null;
             serverKey = null;
             secret = null;
         }

@@ -57,6 +57,12 @@ public sealed class QueueDatagramTransport : DatagramTransport
     private volatile bool repeating = true;  // false once nothing can need repeating any more (steady state)
     private readonly System.Collections.Generic.HashSet<ulong> seen = [];
 
+    // Records of the flight being written, sent as one datagram (RFC 6347 section 4.1.1 allows several records per
+    // datagram) when the flight ends: when the handshake next waits for the peer, finishes, or closes, or when the next
+    // record would not fit the MTU. Guarded by sendLock.
+    private byte[]? pending;
+    private int pendingLength;
+
     private byte[]? stash;               // one datagram taken by WaitForData, handed out by the next Receive
     private long datagramsSent, datagramsReceived, datagramsDropped, datagramsRepeated;
 
@@ -113,6 +119,8 @@ public sealed class QueueDatagramTransport : DatagramTransport
     {
         lock (sendLock)
         {
+            FlushPending();
+            pending = null; // later sends go out one by one (idle memory)
             recording = false;
             gate = null; // the client's CertificateVerify is in: nothing left to hold back
             finalFlight = lastFlightMayBeLost ? [.. flight] : [];
@@ -153,7 +161,11 @@ public sealed class QueueDatagramTransport : DatagramTransport
     {
         if (stash is { } stashed) { stash = null; return Received(stashed); }
         var end = waitMillis < 0 ? long.MaxValue : Stopwatch.GetTimestamp() + waitMillis * Stopwatch.Frequency / 1000;
-        lock (sendLock) inFlight = false;
+        lock (sendLock)
+        {
+            inFlight = false;
+            FlushPending(); // our flight is complete: BouncyCastle waits for the answer
+        }
         while (true)
         {
             if (IsClosed) throw new TlsFatalAlert(AlertDescription.user_canceled);
@@ -360,19 +372,57 @@ public sealed class QueueDatagramTransport : DatagramTransport
                     repeats = 0;
                     repeatTicks = initialRepeatTicks;
                 }
-                // Recorded even with repetition off: the final flight is resent when the peer retransmits.
-                flight.Add(buf.AsSpan(off, len).ToArray());
                 if (maxRepeats > 0)
                 {
                     awaitingAnswer = true;
                     repeatDeadline = Stopwatch.GetTimestamp() + repeatTicks;
                 }
+                if (Coalesce)
+                {
+                    if (pendingLength + len > mtu) FlushPending();
+                    if (pending is null || pending.Length < pendingLength + len) Array.Resize(ref pending, Math.Max(mtu, pendingLength + len));
+                    buf.AsSpan(off, len).CopyTo(pending.AsSpan(pendingLength));
+                    pendingLength += len;
+                    return;
+                }
+                // Recorded even with repetition off: the final flight is resent when the peer retransmits.
+                flight.Add(buf.AsSpan(off, len).ToArray());
             }
+            else FlushPending();
             Interlocked.Increment(ref datagramsSent);
             try { send(buf.AsSpan(off, len)); }
             catch (Exception) { /* a datagram path may fail (unreachable, closed socket): treat as loss */ }
         }
     }
+
+    /// <summary>
+    /// Sends the records written so far as one datagram (a fatal alert before a close, the server's final flight when
+    /// the handshake completes). Thread-safe.
+    /// </summary>
+    internal void Flush()
+    {
+        lock (sendLock) FlushPending();
+    }
+
+    /// <summary>The pending records as one datagram, recorded as part of the flight. Call under sendLock.</summary>
+    private void FlushPending()
+    {
+        if (pendingLength == 0) return;
+        var datagram = pending.AsSpan(0, pendingLength).ToArray();
+        pendingLength = 0;
+        if (IsClosed) return;
+        // Recorded even with repetition off: the final flight is resent when the peer retransmits.
+        if (recording) flight.Add(datagram);
+        Interlocked.Increment(ref datagramsSent);
+        try { send(datagram); }
+        catch (Exception) { /* treat as loss */ }
+    }
+
+    /// <summary>
+    /// Whether a flight's records go out together in as few datagrams as the MTU allows (true, the default) or one
+    /// record per datagram as BouncyCastle writes them (false: benchmarks compare the two).
+    /// </summary>
+    internal static volatile bool Coalesce = true;
 
     /// <summary>Closes: further sends are dropped and every blocked or future Receive throws.</summary>
     public void Close()
@@ -380,6 +430,8 @@ public sealed class QueueDatagramTransport : DatagramTransport
         if (IsClosed) return;
         lock (sendLock)
         {
+            FlushPending(); // e.g. the fatal alert BouncyCastle sent just before closing
+            pending = null;
             closed.Cancel();
             flight.Clear();
             finalFlight = [];
