@@ -72,6 +72,55 @@ internal static class HttpPage
         await Task.WhenAny(Task.WhenAll(running), Task.Delay(TimeSpan.FromSeconds(15)));
     }
 
+    /// <summary>
+    /// What every example's server does: serves <paramref name="page"/> at "/" on 127.0.0.1:<paramref name="port"/>, and
+    /// answers each offer the page POSTs to "/offer" (its candidates kept to 127.0.0.1) with a new PeerConnection made by
+    /// <paramref name="create"/>: remote description, then <paramref name="prepare"/> (add tracks; it returns what to start
+    /// once the answer is sent, or null), answer, complete gathering, reply. Runs until <paramref name="cancel"/> fires;
+    /// then awaits <paramref name="beforeClose"/>, closes every connection and stops listening.
+    /// </summary>
+    public static async Task ServeOffersAsync(int port, Action<Uri>? listening, TextWriter log, string page,
+        Func<PeerConnection> create, Func<PeerConnection, Action?> prepare, CancellationToken cancel, Func<Task>? beforeClose = null)
+    {
+        var (listener, url) = Listen(port);
+        listening?.Invoke(url);
+        var connections = new List<PeerConnection>();
+        try
+        {
+            await ServeAsync(listener, log, async (context, path) =>
+            {
+                switch (path)
+                {
+                    case "/":
+                        await ReplyAsync(context, "text/html", page);
+                        return true;
+                    case "/offer" when context.Request.HttpMethod == "POST":
+                        var offer = LoopbackOnly(await ReadOfferAsync(context));
+                        var pc = create();
+                        lock (connections) connections.Add(pc);
+                        pc.OnConnectionStateChange += s => log.WriteLine($"connection: {s.ToText()}");
+                        await pc.SetRemoteDescriptionAsync(offer);
+                        var answered = prepare(pc);
+                        await pc.SetLocalDescriptionAsync(await pc.CreateAnswerAsync());
+                        await pc.GatheringComplete.WaitAsync(TimeSpan.FromSeconds(10), cancel);
+                        await ReplyAsync(context, "application/json", pc.LocalDescription!.ToJson());
+                        answered?.Invoke();
+                        return true;
+                    default:
+                        return false;
+                }
+            }, cancel);
+        }
+        finally
+        {
+            if (beforeClose is not null) await beforeClose();
+            PeerConnection[] all;
+            lock (connections) all = connections.ToArray();
+            foreach (var pc in all) await pc.CloseAsync();
+            listener.Stop();
+        }
+    }
+
     public static async Task ReplyAsync(HttpListenerContext context, string type, string body)
     {
         var bytes = Encoding.UTF8.GetBytes(body);

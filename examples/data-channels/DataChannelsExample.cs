@@ -25,46 +25,19 @@ public static class DataChannelsExample
     public static async Task RunAsync(ExampleOptions options, CancellationToken cancel)
     {
         var log = TextWriter.Synchronized(options.Log);
-        var (listener, url) = HttpPage.Listen(options.Port);
-        options.Listening?.Invoke(url);
-        var connections = new List<PeerConnection>();
-        try
-        {
-            await HttpPage.ServeAsync(listener, log, async (context, path) =>
+        await HttpPage.ServeOffersAsync(options.Port, options.Listening, log, Page,
+            create: () =>
             {
-                switch (path)
-                {
-                    case "/":
-                        await HttpPage.ReplyAsync(context, "text/html", Page);
-                        return true;
-                    case "/offer" when context.Request.HttpMethod == "POST":
-                        var offer = HttpPage.LoopbackOnly(await HttpPage.ReadOfferAsync(context));
-                        var pc = new PeerConnection();
-                        lock (connections) connections.Add(pc);
-                        Handle(pc, log);
-                        await pc.SetRemoteDescriptionAsync(offer);
-                        await pc.SetLocalDescriptionAsync(await pc.CreateAnswerAsync());
-                        await pc.GatheringComplete.WaitAsync(TimeSpan.FromSeconds(10), cancel);
-                        await HttpPage.ReplyAsync(context, "application/json", pc.LocalDescription!.ToJson());
-                        return true;
-                    default:
-                        return false;
-                }
-            }, cancel);
-        }
-        finally
-        {
-            PeerConnection[] all;
-            lock (connections) all = connections.ToArray();
-            foreach (var pc in all) await pc.CloseAsync();
-            listener.Stop();
-        }
+                var pc = new PeerConnection();
+                Handle(pc, log);
+                return pc;
+            },
+            prepare: _ => null, cancel);
     }
 
-    /// <summary>Logs the connection's state and echoes every message of every channel the browser opens.</summary>
+    /// <summary>Echoes every message of every channel the browser opens.</summary>
     private static void Handle(PeerConnection pc, TextWriter log)
     {
-        pc.OnConnectionStateChange += s => log.WriteLine($"connection: {s.ToText()}");
         pc.OnDataChannel += channel =>
         {
             log.WriteLine($"the browser opened channel '{channel.Label}'");

@@ -42,53 +42,30 @@ public static class PlayFromDiskExample
         var audio = ReadAudio(options.AudioPath ?? await MakeFileAsync("ogg", ["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000", "-t", "10", "-c:a", "libopus", "-frame_duration", "20"], cancel));
         log.WriteLine($"video: {video.Header.Width}x{video.Header.Height}, {video.Frames.Count} frames; audio: {audio.Packets.Count} Opus packets");
 
-        var (listener, url) = HttpPage.Listen(options.Port);
-        options.Listening?.Invoke(url);
-        var connections = new List<PeerConnection>();
         var players = new List<Task>();
-        try
-        {
-            await HttpPage.ServeAsync(listener, log, async (context, path) =>
+        await HttpPage.ServeOffersAsync(options.Port, options.Listening, log, Page,
+            create: () => new PeerConnection(null, new SettingEngine { MediaEngine = OpusAndVp8 }),
+            prepare: pc =>
             {
-                switch (path)
+                var videoTrack = new TrackLocalStaticSample(RtpCodecCapability.Vp8, "video", "play-from-disk");
+                var audioTrack = new TrackLocalStaticSample(RtpCodecCapability.Opus, "audio", "play-from-disk");
+                var videoSender = pc.AddTrack(videoTrack);
+                var audioSender = pc.AddTrack(audioTrack);
+                return () =>
                 {
-                    case "/":
-                        await HttpPage.ReplyAsync(context, "text/html", Page);
-                        return true;
-                    case "/offer" when context.Request.HttpMethod == "POST":
-                        var offer = HttpPage.LoopbackOnly(await HttpPage.ReadOfferAsync(context));
-                        var pc = new PeerConnection(null, new SettingEngine { MediaEngine = OpusAndVp8 });
-                        lock (connections) connections.Add(pc);
-                        pc.OnConnectionStateChange += s => log.WriteLine($"connection: {s.ToText()}");
-                        await pc.SetRemoteDescriptionAsync(offer);
-                        var videoTrack = new TrackLocalStaticSample(RtpCodecCapability.Vp8, "video", "play-from-disk");
-                        var audioTrack = new TrackLocalStaticSample(RtpCodecCapability.Opus, "audio", "play-from-disk");
-                        var videoSender = pc.AddTrack(videoTrack);
-                        var audioSender = pc.AddTrack(audioTrack);
-                        await pc.SetLocalDescriptionAsync(await pc.CreateAnswerAsync());
-                        await pc.GatheringComplete.WaitAsync(TimeSpan.FromSeconds(10), cancel);
-                        await HttpPage.ReplyAsync(context, "application/json", pc.LocalDescription!.ToJson());
-                        lock (players)
-                        {
-                            players.Add(PlayAsync(videoSender, log, "video", cancel, () => PlayVideoAsync(videoTrack, video, options.Loop, cancel)));
-                            players.Add(PlayAsync(audioSender, log, "audio", cancel, () => PlayAudioAsync(audioTrack, audio, options.Loop, cancel)));
-                        }
-                        return true;
-                    default:
-                        return false;
-                }
-            }, cancel);
-        }
-        finally
-        {
-            Task[] playing;
-            lock (players) playing = players.ToArray();
-            await Task.WhenAny(Task.WhenAll(playing), Task.Delay(TimeSpan.FromSeconds(10)));
-            PeerConnection[] all;
-            lock (connections) all = connections.ToArray();
-            foreach (var pc in all) await pc.CloseAsync();
-            listener.Stop();
-        }
+                    lock (players)
+                    {
+                        players.Add(PlayAsync(videoSender, log, "video", cancel, () => PlayVideoAsync(videoTrack, video, options.Loop, cancel)));
+                        players.Add(PlayAsync(audioSender, log, "audio", cancel, () => PlayAudioAsync(audioTrack, audio, options.Loop, cancel)));
+                    }
+                };
+            }, cancel,
+            beforeClose: async () =>
+            {
+                Task[] playing;
+                lock (players) playing = players.ToArray();
+                await Task.WhenAny(Task.WhenAll(playing), Task.Delay(TimeSpan.FromSeconds(10)));
+            });
     }
 
     /// <summary>Waits (30 s at most) until the sender can send, so the first keyframe is not lost, then plays.</summary>

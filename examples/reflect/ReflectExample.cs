@@ -43,43 +43,15 @@ public static class ReflectExample
     {
         counters ??= new ReflectCounters();
         var log = TextWriter.Synchronized(options.Log);
-        var (listener, url) = HttpPage.Listen(options.Port);
-        options.Listening?.Invoke(url);
-        var connections = new List<PeerConnection>();
-        try
-        {
-            await HttpPage.ServeAsync(listener, log, async (context, path) =>
+        await HttpPage.ServeOffersAsync(options.Port, options.Listening, log, Page,
+            create: () => new PeerConnection(null, new SettingEngine { MediaEngine = Vp8Only }),
+            prepare: pc =>
             {
-                switch (path)
-                {
-                    case "/":
-                        await HttpPage.ReplyAsync(context, "text/html", Page);
-                        return true;
-                    case "/offer" when context.Request.HttpMethod == "POST":
-                        var offer = HttpPage.LoopbackOnly(await HttpPage.ReadOfferAsync(context));
-                        var pc = new PeerConnection(null, new SettingEngine { MediaEngine = Vp8Only });
-                        lock (connections) connections.Add(pc);
-                        pc.OnConnectionStateChange += s => log.WriteLine($"connection: {s.ToText()}");
-                        await pc.SetRemoteDescriptionAsync(offer);
-                        var output = new TrackLocalStaticRtp(RtpCodecCapability.Vp8, "video", "reflect");
-                        var sender = pc.AddTrack(output);
-                        Attach(pc, output, sender, log, counters, cancel);
-                        await pc.SetLocalDescriptionAsync(await pc.CreateAnswerAsync());
-                        await pc.GatheringComplete.WaitAsync(TimeSpan.FromSeconds(10), cancel);
-                        await HttpPage.ReplyAsync(context, "application/json", pc.LocalDescription!.ToJson());
-                        return true;
-                    default:
-                        return false;
-                }
+                var output = new TrackLocalStaticRtp(RtpCodecCapability.Vp8, "video", "reflect");
+                var sender = pc.AddTrack(output);
+                Attach(pc, output, sender, log, counters, cancel);
+                return null;
             }, cancel);
-        }
-        finally
-        {
-            PeerConnection[] all;
-            lock (connections) all = connections.ToArray();
-            foreach (var pc in all) await pc.CloseAsync();
-            listener.Stop();
-        }
     }
 
     /// <summary>
