@@ -25,23 +25,7 @@ public class BrowserTrackTests
             var page = await browser.NewPageAsync();
             await page.RouteAsync("http://127.0.0.1/**", r => r.FulfillAsync(new RouteFulfillOptions { Status = 200, ContentType = "text/html", Body = "<html></html>" }));
             await page.GotoAsync("http://127.0.0.1/media.html");
-            var offer = await page.EvaluateAsync<string>(@"async () => {
-                const stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 320, height: 240 } });
-                const pc = window.pc = new RTCPeerConnection();
-                window.remoteKinds = [];
-                pc.ontrack = e => window.remoteKinds.push(e.track.kind);
-                for (const t of stream.getTracks()) pc.addTrack(t, stream);
-                await pc.setLocalDescription(await pc.createOffer());
-                await new Promise(r => {
-                    if (pc.iceGatheringState === 'complete') r();
-                    pc.addEventListener('icegatheringstatechange', () => { if (pc.iceGatheringState === 'complete') r(); });
-                });
-                return pc.localDescription.sdp;
-            }").WaitAsync(timeout.Token);
-            // Network safety: only the browser's udp 127.0.0.1 candidates reach our ICE agent.
-            var loopbackOnly = string.Join("\r\n", offer.Split("\r\n").Where(l =>
-                !l.StartsWith("a=candidate", StringComparison.Ordinal) || (l.Contains(" 127.0.0.1 ", StringComparison.Ordinal) && l.Contains(" udp ", StringComparison.OrdinalIgnoreCase))));
-            Assert.Contains("127.0.0.1", loopbackOnly);
+            var loopbackOnly = await ChromiumSender.LoopbackOfferAsync(page, new { audio = true, video = new { width = 320, height = 240 } }, timeout.Token);
 
             // Our side answers with Opus and VP8 only, and sends a VP8 file back on the video transceiver.
             var engine = MediaEngine.Default with

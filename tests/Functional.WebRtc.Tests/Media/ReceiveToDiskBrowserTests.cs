@@ -115,20 +115,7 @@ public class ReceiveToDiskBrowserTests(Xunit.Abstractions.ITestOutputHelper outp
                 Assert.True(encoders.Any(c => c.StartsWith("video/H264", StringComparison.OrdinalIgnoreCase)),
                     "Chromium cannot encode H.264 here; it can send: " + string.Join(", ", encoders));
             }
-            var offer = await page.EvaluateAsync<string>(@"async () => {
-                const stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 320, height: 240, frameRate: 30 } });
-                const pc = window.pc = new RTCPeerConnection();
-                for (const t of stream.getTracks()) pc.addTrack(t, stream);
-                await pc.setLocalDescription(await pc.createOffer());
-                await new Promise(r => {
-                    if (pc.iceGatheringState === 'complete') r();
-                    pc.addEventListener('icegatheringstatechange', () => { if (pc.iceGatheringState === 'complete') r(); });
-                });
-                return pc.localDescription.sdp;
-            }").WaitAsync(timeout.Token);
-            var loopbackOnly = string.Join("\r\n", offer.Split("\r\n").Where(l =>
-                !l.StartsWith("a=candidate", StringComparison.Ordinal) || (l.Contains(" 127.0.0.1 ", StringComparison.Ordinal) && l.Contains(" udp ", StringComparison.OrdinalIgnoreCase))));
-            Assert.Contains("127.0.0.1", loopbackOnly);
+            var loopbackOnly = await ChromiumSender.LoopbackOfferAsync(page, new { audio = true, video = new { width = 320, height = 240, frameRate = 30 } }, timeout.Token);
 
             var engine = MediaEngine.Default with { Codecs = CodecsFor(videoCodec) };
             await using var pc = new PeerConnection(null, new SettingEngine { MediaEngine = engine });
