@@ -201,26 +201,7 @@ public sealed class SaveToDiskServer : IAsyncDisposable
             var writer = make(path);
             _writers[name] = (writer, track, path);
             _log.WriteLine($"track {track.Id}: {track.Codec}, ssrc {track.Ssrc} -> {path}");
-            _readers.Add(Task.Run(() => ReadAsync(track, writer)));
-        }
-
-        private async Task ReadAsync(TrackRemote track, RtpFileWriter writer)
-        {
-            var lastPli = DateTime.MinValue;
-            try
-            {
-                while (true)
-                {
-                    writer.WriteRtp(await track.ReadPacketAsync());
-                    // A decoder starts at a key frame: until one is written, ask for one every second (RFC 4585 6.3.1, PLI).
-                    if (track.Kind == MediaKind.Video && writer.FramesWritten == 0 && DateTime.UtcNow - lastPli > TimeSpan.FromSeconds(1))
-                    {
-                        lastPli = DateTime.UtcNow;
-                        Pc.WriteRtcp(new PictureLossIndication(1, track.Ssrc));
-                    }
-                }
-            }
-            catch (InvalidStateException) { } // the track ended (BYE or close)
+            _readers.Add(Task.Run(() => writer.RecordAsync(Pc, track)));
         }
 
         public IReadOnlyList<Recording> Recordings() =>

@@ -54,6 +54,30 @@ public abstract class RtpFileWriter : IDisposable
         }
     }
 
+    /// <summary>
+    /// Writes every packet of <paramref name="track"/> until it ends (BYE, or its connection closes), as Pion's save-to-disk
+    /// loop does. A decoder starts at a key frame, so while a video file has no frame yet this asks the sender for one
+    /// every second with a PLI on <paramref name="pc"/> (RFC 4585 section 6.3.1); <paramref name="onPli"/> hears of each.
+    /// </summary>
+    public async Task RecordAsync(PeerConnection pc, TrackRemote track, Action? onPli = null)
+    {
+        var lastPli = DateTime.MinValue;
+        try
+        {
+            while (true)
+            {
+                WriteRtp(await track.ReadPacketAsync().ConfigureAwait(false));
+                if (track.Kind == MediaKind.Video && FramesWritten == 0 && DateTime.UtcNow - lastPli > TimeSpan.FromSeconds(1))
+                {
+                    lastPli = DateTime.UtcNow;
+                    pc.WriteRtcp(new PictureLossIndication(1, track.Ssrc));
+                    onPli?.Invoke();
+                }
+            }
+        }
+        catch (InvalidStateException) { } // the track ended
+    }
+
     /// <summary>One RTP packet as bytes (header and payload, unprotected); a malformed packet is ignored (false).</summary>
     public bool WriteRtp(ReadOnlySpan<byte> packet)
     {

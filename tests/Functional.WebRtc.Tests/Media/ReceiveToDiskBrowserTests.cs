@@ -187,32 +187,12 @@ public class ReceiveToDiskBrowserTests(Xunit.Abstractions.ITestOutputHelper outp
                         _ => null,
                     };
                 }
-                if (writer is not null) _pumps.Add(Task.Run(() => Pump(pc, track, writer)));
+                if (writer is not null) _pumps.Add(Task.Run(() => writer.RecordAsync(pc, track, () => Interlocked.Increment(ref _plis))));
             };
         }
 
         public RtpFileWriter? Video { get; private set; }
         public RtpFileWriter? Audio { get; private set; }
-
-        private async Task Pump(PeerConnection pc, TrackRemote track, RtpFileWriter writer)
-        {
-            var lastPli = DateTime.MinValue;
-            try
-            {
-                while (true)
-                {
-                    writer.WriteRtp(await track.ReadPacketAsync());
-                    // Until a key frame is written, ask for one every second (RFC 4585 6.3.1).
-                    if (track.Kind == MediaKind.Video && writer.FramesWritten == 0 && DateTime.UtcNow - lastPli > TimeSpan.FromSeconds(1))
-                    {
-                        lastPli = DateTime.UtcNow;
-                        pc.WriteRtcp(new PictureLossIndication(1, track.Ssrc));
-                        Interlocked.Increment(ref _plis);
-                    }
-                }
-            }
-            catch (InvalidStateException) { } // the track ended
-        }
 
         public async Task<Run> FinishAsync(string videoCodec)
         {
