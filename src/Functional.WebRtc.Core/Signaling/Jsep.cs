@@ -184,11 +184,34 @@ public static class Jsep
         var ourUris = engine.ExtensionsFor(kind).Map(h => h.Uri).ToHashSet();
         var extensions = Extmaps(offered).Filter(e => ourUris.Contains(e.Uri));
         var direction = t.Direction.AnswerTo(DirectionOf(offered));
-        return RtpSection(local, t, accepted.ToArr(), extensions, direction);
+        return RtpSection(local, t, accepted.ToArr(), extensions, direction, SimulcastAnswer(offered, direction));
+    }
+
+    /// <summary>
+    /// The answer to a simulcast offer (JSEP 5.3.1, RFC 8853 5.3, RFC 8851 4.2): an offered a=rid:&lt;id&gt; send becomes
+    /// a=rid:&lt;id&gt; recv, and a=simulcast:send becomes a=simulcast:recv with the same streams (only the rids declared
+    /// for sending, paused ones kept paused), when the answer receives. Without a simulcast send list, nothing.
+    /// </summary>
+    internal static Arr<SdpAttribute> SimulcastAnswer(MediaDescription offered, Direction answerDirection)
+    {
+        if (!answerDirection.Receives()) return Arr<SdpAttribute>.Empty;
+        var simulcast = offered.GetSimulcast();
+        if (simulcast.IsNone || ((Simulcast)simulcast).Send.IsEmpty) return Arr<SdpAttribute>.Empty;
+        var sent = offered.Rids().Filter(r => r.Direction == RidDirection.Send).Map(r => r.Id).ToHashSet();
+        var streams = ((Simulcast)simulcast).Send
+            .Map(alternatives => alternatives.Filter(r => sent.Contains(r.Id)))
+            .Filter(alternatives => !alternatives.IsEmpty);
+        if (streams.IsEmpty) return Arr<SdpAttribute>.Empty;
+        var a = new List<SdpAttribute>();
+        var seen = new System.Collections.Generic.HashSet<string>();
+        foreach (var rid in streams.Bind(x => x))
+            if (seen.Add(rid.Id)) a.Add(new Rid(rid.Id, RidDirection.Recv).ToAttribute());
+        a.Add(new Simulcast(Arr<Arr<SimulcastRid>>.Empty, streams).ToAttribute());
+        return a.ToArr();
     }
 
     private static MediaDescription RtpSection(LocalParameters local, Transceiver t, Arr<RtpCodec> codecs,
-        Arr<(int Id, string Uri)> extensions, Direction direction)
+        Arr<(int Id, string Uri)> extensions, Direction direction, Arr<SdpAttribute> simulcast = default)
     {
         var mid = t.Mid.IfNone("0");
         var a = TransportAttributes(local, mid);
@@ -217,6 +240,7 @@ public static class Jsep
                 a.Add(new SdpAttribute("ssrc", $"{ssrc} msid:{track.StreamId} {track.Id}"));
             }
         }
+        a.AddRange(simulcast);
         return new MediaDescription(t.Kind == MediaKind.Audio ? "audio" : "video", 9, RtpProtocol,
             codecs.Map(c => (SdpText)c.PayloadType.ToString(CultureInfo.InvariantCulture)))
         {

@@ -84,17 +84,24 @@ public sealed partial class PeerConnection
         if (_mediaClosed || packet.Length < RtpPacketView.FixedHeaderSize) return;
         ObserveReceivedRtp(packet.Span); // stats counters and transport-wide feedback (PeerConnection.RtpStats.cs, .Twcc.cs)
         var ssrc = BinaryPrimitives.ReadUInt32BigEndian(packet.Span[8..]);
-        if (_repairs.TryGetValue(ssrc, out var primary) && _remoteStreams.TryGetValue(primary, out var repaired))
+        if (TryRepair(ssrc, packet.Span)) return;
+        if (!_remoteStreams.TryGetValue(ssrc, out var stream) && (stream = AddRemoteStream(ssrc, packet.Span)) is null)
         {
-            // A retransmission on the RTX stream: the original packet goes to the stream it repairs.
-            if (repaired.RtxToOriginal.TryGetValue((byte)(packet.Span[1] & 0x7F), out var originalType) &&
-                RtxFormat.Unwrap(packet.Span, primary, originalType) is { } original)
-                repaired.Track.PushRepair(original);
+            TryRepair(ssrc, packet.Span); // its first packet named the stream it repairs (repaired-rtp-stream-id)
             return;
         }
-        if (!_remoteStreams.TryGetValue(ssrc, out var stream) && (stream = AddRemoteStream(ssrc, packet.Span)) is null) return;
         var missing = stream.Track.Push(packet.Span, MediaNow);
         if (stream.Nack && !missing.IsEmpty) SendRtcp(Seq1<RtcpPacket>(GenericNack.FromLost(stream.LocalSsrc, ssrc, missing)));
+    }
+
+    /// <summary>A retransmission on a known RTX stream: the original packet goes to the stream it repairs (RFC 4588 4).</summary>
+    private bool TryRepair(uint ssrc, ReadOnlySpan<byte> packet)
+    {
+        if (!_repairs.TryGetValue(ssrc, out var primary) || !_remoteStreams.TryGetValue(primary, out var repaired)) return false;
+        if (repaired.RtxToOriginal.TryGetValue((byte)(packet[1] & 0x7F), out var originalType) &&
+            RtxFormat.Unwrap(packet, primary, originalType) is { } original)
+            repaired.Track.PushRepair(original);
+        return true;
     }
 
     /// <summary>
@@ -105,11 +112,12 @@ public sealed partial class PeerConnection
     {
         var description = _state.RemoteDescription.IsSome ? (SessionDescription)_state.RemoteDescription : null;
         if (_unmappedSsrcs.TryGetValue(ssrc, out var triedWith) && ReferenceEquals(triedWith, description)) return null;
-        var made = NewRemoteStream(ssrc, packet);
+        var made = NewRemoteStream(ssrc, packet, out var retry);
         if (made is null)
         {
-            // Not (yet) in the remote description: tried again once another description is set.
-            if (_unmappedSsrcs.Count < 1024) _unmappedSsrcs[ssrc] = description;
+            // Not (yet) in the remote description: tried again once another description is set. A repair stream whose
+            // primary has not arrived yet is tried again with its next packet.
+            if (!retry && _unmappedSsrcs.Count < 1024) _unmappedSsrcs[ssrc] = description;
             return null;
         }
         _unmappedSsrcs.TryRemove(ssrc, out _);
@@ -127,8 +135,9 @@ public sealed partial class PeerConnection
     /// Finds the m-section of a new SSRC in the remote description (RFC 8843 9.2): its a=ssrc lines, else the sdes:mid
     /// header extension, else the only section that sends this payload type without declaring SSRCs.
     /// </summary>
-    private RemoteStream? NewRemoteStream(uint ssrc, ReadOnlySpan<byte> packet)
+    private RemoteStream? NewRemoteStream(uint ssrc, ReadOnlySpan<byte> packet, out bool retry)
     {
+        retry = false;
         var sdp = RemoteSdp();
         if (sdp is null || !RtpPacketView.TryParse(packet, out var view, out _)) return null;
         var text = ssrc.ToString(CultureInfo.InvariantCulture);
@@ -144,6 +153,14 @@ public sealed partial class PeerConnection
                 section = sections.Find(m => Jsep.Mid(m) == mid);
             }
         }
+        var rid = ReadSdes(sections, MediaEngine.RidUri, view);
+        var repairedRid = ReadSdes(sections, MediaEngine.RepairedRidUri, view);
+        if (section.IsNone && (rid ?? repairedRid) is { } anyRid)
+        {
+            // RFC 8851 4: the only section that declares this rid for sending.
+            var declaring = sections.Filter(m => m.Rids().Exists(r => r.Id == anyRid && r.Direction == RidDirection.Send));
+            if (declaring.Count == 1) section = declaring.Head();
+        }
         if (section.IsNone)
         {
             var pt = view.PayloadType.ToString(CultureInfo.InvariantCulture);
@@ -152,6 +169,17 @@ public sealed partial class PeerConnection
         }
         if (section.IsNone) return null;
         var m = (MediaDescription)section;
+        var sectionMid = Jsep.Mid(m);
+        if (!Negotiated(m, MediaEngine.RidUri)) rid = null;
+        if (repairedRid is not null && Negotiated(m, MediaEngine.RepairedRidUri))
+        {
+            // RFC 8852 3.2: an RTX stream names the rid of the stream it repairs; its packets go to that stream.
+            var primary = _remoteStreams.FirstOrDefault(r => r.Value.Track.Rid == repairedRid && r.Value.Track.Mid == (sectionMid.IsSome ? (string)sectionMid : null));
+            if (primary.Value is null) { retry = true; return null; }
+            _repairs[ssrc] = primary.Key;
+            primary.Value.Track.RepairSsrc = ssrc;
+            return null;
+        }
         var kind = Jsep.KindOf(m);
         var payloadType = view.PayloadType;
         var codec = Jsep.Codecs(m, kind).Find(c => c.PayloadType == payloadType && !c.IsRtx);
@@ -166,15 +194,27 @@ public sealed partial class PeerConnection
         var handle = transceiver.IsSome ? new RtpTransceiver(this, ((Transceiver)transceiver).Index) : null;
         var localSsrc = transceiver.Map(t => t.Ssrc).IfNone(1u);
         var track = new TrackRemote(parts.Length > 1 ? parts[1] : midText.IfNone(text), parts.Length > 0 ? parts[0] : "-", kind,
-            c.MimeType, c.ClockRate, c.PayloadType, ssrc, midText.IsSome ? (string)midText : null);
+            c.MimeType, c.ClockRate, c.PayloadType, ssrc, midText.IsSome ? (string)midText : null, rid);
         var nack = c.Feedback.Exists(f => f.Type == "nack" && f.Parameter.Length == 0);
         var rtx = Jsep.Codecs(m, kind).Filter(x => x.IsRtx && x.Apt.IsSome)
             .DistinctBy(x => x.PayloadType).ToDictionary(x => x.PayloadType, x => (byte)(int)x.Apt);
         var repairs = m.AttributeValues("ssrc-group").Map(g => g.ToString().Split(' ', StringSplitOptions.RemoveEmptyEntries))
             .Filter(g => g.Length >= 3 && g[0] == "FID" && g[1] == text)
             .Bind(g => g.Skip(2).Choose(r => uint.TryParse(r, NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? Prelude.Some(v) : Prelude.None).ToSeq());
-        return new RemoteStream(track, new RtpReceiver(handle, track), localSsrc, nack, rtx, repairs.ToSeq());
+        if (!repairs.IsEmpty) track.RepairSsrc = repairs.Head();
+        return new RemoteStream(track, new RtpReceiver(handle, track, this), localSsrc, nack, rtx, repairs.ToSeq());
     }
+
+    /// <summary>An SDES header extension's text (RFC 8852) when a section maps its URI and the packet carries it, else null.</summary>
+    private static string? ReadSdes(Arr<MediaDescription> sections, string uri, RtpPacketView view)
+    {
+        var id = sections.Bind(m => Jsep.Extmaps(m)).Find(e => e.Uri == uri).Map(e => e.Id);
+        if (id.IsNone || !view.TryGetExtension((byte)(int)id, out var value)) return null;
+        var text = RtpExtensions.ReadString(value);
+        return text.Length == 0 ? null : text;
+    }
+
+    private static bool Negotiated(MediaDescription m, string uri) => Jsep.Extmaps(m).Exists(e => e.Uri == uri);
 
     private static string SsrcOf(string ssrcLine)
     {
@@ -264,6 +304,7 @@ public sealed partial class PeerConnection
             {
                 gone.Receiver.Stop();
                 foreach (var repair in gone.RepairSsrcs) _repairs.TryRemove(repair, out _);
+                if (gone.Track.RepairSsrc is { } learned) _repairs.TryRemove(learned, out _);
             }
     }
 

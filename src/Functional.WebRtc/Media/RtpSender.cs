@@ -246,6 +246,33 @@ public sealed class RtpSender
         }
     }
 
+    /// <summary>
+    /// What this sender sends with (W3C getParameters, Pion's GetParameters): its encoding (SSRC, RTX SSRC, payload
+    /// type, whether it is active), the negotiated codecs and header extensions of its section, and the RTCP CNAME.
+    /// Before negotiation the codec and extension lists are empty and the encoding is inactive.
+    /// </summary>
+    public RtpSendParameters GetParameters()
+    {
+        var state = _pc.Snapshot;
+        var tx = state.Transceivers.Find(x => x.Index == Transceiver.Index);
+        var mid = tx.Bind(x => x.Mid);
+        var (codecs, extensions, reduced) = NegotiatedParameters.For(state, mid.IsSome ? (string)mid : null, Transceiver.Kind);
+        var track = _track;
+        byte? pt = null, rtxPt = null;
+        if (track is not null)
+            lock (_lock)
+            {
+                TryResolve(track, out _);
+                if (_payloadType >= 0) pt = (byte)_payloadType;
+                if (_rtxPayloadType >= 0) rtxPt = (byte)_rtxPayloadType;
+            }
+        var ssrc = tx.Map(x => x.Ssrc).Filter(x => x != 0).IfNone(Ssrc);
+        var rtxSsrc = tx.Map(x => x.RtxSsrc).IfNone(0u);
+        var active = track is not null && pt is not null && tx.Exists(x => !x.Stopped && x.CurrentDirection.Exists(d => d.Sends()));
+        var encoding = new RtpEncodingParameters(ssrc, rtxPt is not null && rtxSsrc != 0 ? rtxSsrc : null, pt, active);
+        return new RtpSendParameters(Arr.create(encoding), codecs, extensions, new RtcpParameters(state.Config.Cname, reduced));
+    }
+
     /// <summary>The negotiated RTX payload type, or null when retransmissions go on the media stream itself.</summary>
     public byte? RtxPayloadType { get { lock (_lock) return _rtxPayloadType < 0 ? null : (byte)_rtxPayloadType; } }
 

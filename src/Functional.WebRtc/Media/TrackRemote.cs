@@ -36,8 +36,10 @@ public sealed class TrackRemote
     private readonly System.Collections.Generic.HashSet<ushort> _missing = [];
     private const int MaxPendingNacks = 256;
 
-    internal TrackRemote(string id, string streamId, MediaKind kind, string codec, int clockRate, byte payloadType, uint ssrc, string? mid)
+    internal TrackRemote(string id, string streamId, MediaKind kind, string codec, int clockRate, byte payloadType, uint ssrc, string? mid,
+        string? rid = null)
     {
+        Rid = rid;
         Id = id;
         StreamId = streamId;
         Kind = kind;
@@ -58,6 +60,16 @@ public sealed class TrackRemote
     public uint Ssrc { get; }
     /// <summary>The mid of the transceiver this stream arrived on.</summary>
     public string? Mid { get; }
+    /// <summary>
+    /// The RTP stream id (RFC 8852) its first packet carried, when the section negotiated the rtp-stream-id header
+    /// extension (a simulcast layer, RFC 8853); null otherwise (Pion's RID()).
+    /// </summary>
+    public string? Rid { get; }
+    /// <summary>The SSRC of the RTX stream that repairs this one (RFC 4588), once known (a=ssrc-group:FID or repaired-rtp-stream-id).</summary>
+    public uint? RepairSsrc { get => _repairSsrc == 0 ? null : _repairSsrc; internal set => _repairSsrc = value ?? 0; }
+    private volatile uint _repairSsrc;
+    internal bool Ended => _ended;
+    private volatile bool _ended;
     /// <summary>Packets dropped because the reader was too slow.</summary>
     public long Dropped => Interlocked.Read(ref _dropped);
 
@@ -223,7 +235,11 @@ public sealed class TrackRemote
 
     internal ReceiveStatistics Statistics { get { lock (_statsLock) return _stats; } }
 
-    internal void End() => _packets.Writer.TryComplete();
+    internal void End()
+    {
+        _ended = true;
+        _packets.Writer.TryComplete();
+    }
 }
 
 /// <summary>Receives one remote track on a transceiver (W3C RTCRtpReceiver, Pion's RTPReceiver).</summary>
@@ -232,10 +248,26 @@ public sealed class RtpReceiver
     private readonly Channel<IReadOnlyList<RtcpPacket>> _rtcp = Channel.CreateBounded<IReadOnlyList<RtcpPacket>>(
         new BoundedChannelOptions(64) { FullMode = BoundedChannelFullMode.DropOldest });
 
-    internal RtpReceiver(RtpTransceiver? transceiver, TrackRemote track)
+    private readonly PeerConnection? _pc;
+
+    internal RtpReceiver(RtpTransceiver? transceiver, TrackRemote track, PeerConnection? pc = null)
     {
         Transceiver = transceiver;
         Track = track;
+        _pc = pc;
+    }
+
+    /// <summary>
+    /// What this receiver receives with (W3C getParameters): the stream of its track (SSRC, repair SSRC when one is
+    /// known, payload type of the first packet, rid), and the negotiated codecs and header extensions of its section.
+    /// </summary>
+    public RtpReceiveParameters GetParameters()
+    {
+        var encoding = new RtpEncodingParameters(Track.Ssrc, Track.RepairSsrc, Track.PayloadType, !Track.Ended, Track.Rid);
+        if (_pc is null) return new RtpReceiveParameters(LanguageExt.Arr.create(encoding), default, default, new RtcpParameters("", false));
+        var state = _pc.Snapshot;
+        var (codecs, extensions, reduced) = NegotiatedParameters.For(state, Track.Mid, Track.Kind);
+        return new RtpReceiveParameters(LanguageExt.Arr.create(encoding), codecs, extensions, new RtcpParameters(NegotiatedParameters.RemoteCname(state, Track.Ssrc), reduced));
     }
 
     /// <summary>The transceiver the track arrived on (null when none matched its mid).</summary>
