@@ -133,7 +133,11 @@ public sealed partial class PeerConnection
 
     /// <summary>
     /// Finds the m-section of a new SSRC in the remote description (RFC 8843 9.2): its a=ssrc lines, else the sdes:mid
-    /// header extension, else the only section that sends this payload type without declaring SSRCs.
+    /// header extension, else the only section declaring the packet's rid (RFC 8851 4), else the only section that sends
+    /// this payload type without declaring SSRCs. When the section negotiated rtp-stream-id, the track gets the packet's
+    /// rid (each simulcast layer its own track, RFC 8853); a packet naming a repaired-rtp-stream-id is not a track but
+    /// the RTX stream of the track with that rid (RFC 8852 3.2): it is registered as its repair stream, or
+    /// <paramref name="retry"/> is set when that track has not arrived yet.
     /// </summary>
     private RemoteStream? NewRemoteStream(uint ssrc, ReadOnlySpan<byte> packet, out bool retry)
     {
@@ -170,8 +174,11 @@ public sealed partial class PeerConnection
         if (section.IsNone) return null;
         var m = (MediaDescription)section;
         var sectionMid = Jsep.Mid(m);
-        if (!Negotiated(m, MediaEngine.RidUri)) rid = null;
-        if (repairedRid is not null && Negotiated(m, MediaEngine.RepairedRidUri))
+        // Read again with this section's own extmap ids (RFC 8285 6: the ids are per section, though BUNDLE shares them).
+        var own = Arr.create(m);
+        rid = ReadSdes(own, MediaEngine.RidUri, view);
+        repairedRid = ReadSdes(own, MediaEngine.RepairedRidUri, view);
+        if (repairedRid is not null)
         {
             // RFC 8852 3.2: an RTX stream names the rid of the stream it repairs; its packets go to that stream.
             var primary = _remoteStreams.FirstOrDefault(r => r.Value.Track.Rid == repairedRid && r.Value.Track.Mid == (sectionMid.IsSome ? (string)sectionMid : null));
@@ -213,8 +220,6 @@ public sealed partial class PeerConnection
         var text = RtpExtensions.ReadString(value);
         return text.Length == 0 ? null : text;
     }
-
-    private static bool Negotiated(MediaDescription m, string uri) => Jsep.Extmaps(m).Exists(e => e.Uri == uri);
 
     private static string SsrcOf(string ssrcLine)
     {
