@@ -611,11 +611,29 @@ public sealed partial class PeerConnection
     private static long TimerDelay(TimeSpan delay)
     {
         if (delay <= TimeSpan.Zero) return 0;
+        if (delay >= CoalesceFrom) delay = Coalesced(delay);
         var ms = (long)Math.Ceiling(delay.TotalMilliseconds);
         return delay < TimeSpan.FromMilliseconds(200) ? ms : ms + CoarseClockSlackMs;
     }
 
     private const long CoarseClockSlackMs = 5;
+    private static readonly TimeSpan CoalesceFrom = TimeSpan.FromSeconds(1);
+    private static readonly long CoalesceGrid = Stopwatch.Frequency / 10;
+
+    /// <summary>
+    /// Idle timers of a second or more (consent every 2 s +/-20 %, the 5 s and 30 s consent deadlines, SCTP heartbeats)
+    /// are moved up to 100 ms later, onto a grid shared by every connection in the process: idle connections then wake
+    /// together in one burst instead of one by one, and each separate wake-up costs far more (a thread-pool worker woken
+    /// and spinning before it sleeps again) than the little work a consent check does. Per-connection jitter survives at
+    /// the grid's resolution.
+    /// </summary>
+    private static TimeSpan Coalesced(TimeSpan delay)
+    {
+        var now = Stopwatch.GetTimestamp();
+        var due = now + (long)(delay.TotalSeconds * Stopwatch.Frequency);
+        var aligned = (due + CoalesceGrid - 1) / CoalesceGrid * CoalesceGrid;
+        return TimeSpan.FromSeconds((aligned - now) / (double)Stopwatch.Frequency);
+    }
 
     private void CloseChannels()
     {
