@@ -608,7 +608,7 @@ public sealed partial class PeerConnection
     /// re-armed, several wake-ups for one deadline. Short deadlines (ICE pacing, SCTP retransmissions) are rounded up
     /// only; longer ones (consent, keep-alives, heartbeats) are let run a few milliseconds late instead.
     /// </summary>
-    private static long TimerDelay(TimeSpan delay)
+    internal static long TimerDelay(TimeSpan delay)
     {
         if (delay <= TimeSpan.Zero) return 0;
         if (delay >= CoalesceFrom) delay = Coalesced(delay);
