@@ -48,7 +48,7 @@ public sealed partial class PeerConnection
     private volatile DataChannelMachine _channels;
     private SrtpSession? _srtp;
     private Timer? _timer;
-    private TimeSpan? _iceWake, _channelsWake;
+    private TimeSpan? _iceWake, _channelsWake, _armedFor;
     private int _sctpDrainPosted;
     private bool _transportClosed;
     private volatile IceGatheringState _gatheringState = IceGatheringState.New;
@@ -57,7 +57,7 @@ public sealed partial class PeerConnection
     private sealed record SelectedRoute(UdpEndpoint? Socket, IPEndPoint Remote, IceCandidate Local, IceCandidate RemoteCandidate);
 
     private sealed record DatagramWork(UdpEndpoint Socket, IPEndPoint From, byte[] Data) : Work;
-    private sealed record TickWork : Work;
+    private sealed record TickWork : Work { public static readonly TickWork Instance = new(); }
     private sealed record RemoteCandidateWork(IceCandidateInit? Candidate, TaskCompletionSource Reply) : Work;
     private sealed record DtlsStateWork(DtlsTransportState State) : Work;
     private sealed record DtlsConnectedWork(DtlsHandshakeResult Result) : Work;
@@ -164,7 +164,7 @@ public sealed partial class PeerConnection
         _iceLocal = local;
         var seed = BitConverter.ToUInt64(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8));
         _ice = IceAgent.Create(IceConfig(local, controlling), new Entropy(Settings.Seed ?? seed), Now);
-        _timer = new Timer(_ => Post(new TickWork()), null, Timeout.Infinite, Timeout.Infinite);
+        _timer = new Timer(static self => ((PeerConnection)self!).Post(TickWork.Instance), this, Timeout.Infinite, Timeout.Infinite);
         SetGatheringState(IceGatheringState.Gathering);
         foreach (var address in Settings.IceAddresses)
         {
@@ -438,6 +438,7 @@ public sealed partial class PeerConnection
                 RunIce(new IceInput.Received(Now, d.Socket.LocalEndPoint, d.From, d.Data));
                 break;
             case TickWork when !_transportClosed:
+                _armedFor = null; // the one-shot timer has fired
                 var now = Now;
                 if (_iceWake is { } iw && iw <= now) { _iceWake = null; RunIce(new IceInput.Tick(now)); }
                 if (_channelsWake is { } cw && cw <= now) { _channelsWake = null; RunChannels(new DataChannelInput.Tick(now)); }
@@ -594,9 +595,44 @@ public sealed partial class PeerConnection
             (null, { } b) => b,
             _ => (TimeSpan?)null,
         };
+        if (next == _armedFor) return; // already armed for it (most datagrams leave the next deadline where it was)
+        _armedFor = next;
         if (next is null) { _timer.Change(Timeout.Infinite, Timeout.Infinite); return; }
         var delay = next.Value - Now;
-        _timer.Change(delay < TimeSpan.Zero ? TimeSpan.Zero : delay, Timeout.InfiniteTimeSpan);
+        _timer.Change(TimerDelay(delay), Timeout.Infinite);
+    }
+
+    /// <summary>
+    /// The timer's due time in whole milliseconds, never early: the timer queue counts on a coarse clock (on Linux it
+    /// ticks every few milliseconds) and would otherwise fire up to a tick before the deadline, find nothing due and be
+    /// re-armed, several wake-ups for one deadline. Short deadlines (ICE pacing, SCTP retransmissions) are rounded up
+    /// only; longer ones (consent, keep-alives, heartbeats) are let run a few milliseconds late instead.
+    /// </summary>
+    internal static long TimerDelay(TimeSpan delay)
+    {
+        if (delay <= TimeSpan.Zero) return 0;
+        if (delay >= CoalesceFrom) delay = Coalesced(delay);
+        var ms = (long)Math.Ceiling(delay.TotalMilliseconds);
+        return delay < TimeSpan.FromMilliseconds(200) ? ms : ms + CoarseClockSlackMs;
+    }
+
+    private const long CoarseClockSlackMs = 5;
+    private static readonly TimeSpan CoalesceFrom = TimeSpan.FromSeconds(1);
+    private static readonly long CoalesceGrid = Stopwatch.Frequency / 10;
+
+    /// <summary>
+    /// Idle timers of a second or more (consent every 2 s +/-20 %, the 5 s and 30 s consent deadlines, SCTP heartbeats)
+    /// are moved up to 100 ms later, onto a grid shared by every connection in the process: idle connections then wake
+    /// together in one burst instead of one by one, and each separate wake-up costs far more (a thread-pool worker woken
+    /// and spinning before it sleeps again) than the little work a consent check does. Per-connection jitter survives at
+    /// the grid's resolution.
+    /// </summary>
+    private static TimeSpan Coalesced(TimeSpan delay)
+    {
+        var now = Stopwatch.GetTimestamp();
+        var due = now + (long)(delay.TotalSeconds * Stopwatch.Frequency);
+        var aligned = (due + CoalesceGrid - 1) / CoalesceGrid * CoalesceGrid;
+        return TimeSpan.FromSeconds((aligned - now) / (double)Stopwatch.Frequency);
     }
 
     private void CloseChannels()
