@@ -52,6 +52,7 @@ public sealed class TwccRecorder
     private long _reportedEnd;
     private int _pending;           // arrivals recorded and not yet reported, duplicates included
     private TwccSymbol[] _symbols;  // scratch for building one feedback packet
+    private int[] _deltas;          // scratch for its receive deltas
 
     private TwccRecorder(uint senderSsrc, uint mediaSsrc, TwccRecorderConfig config)
     {
@@ -60,6 +61,7 @@ public sealed class TwccRecorder
         Config = config;
         _ring = new Slot[Math.Min(InitialCapacity, (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(1, config.MaxWindow)))];
         _symbols = new TwccSymbol[128];
+        _deltas = new int[128];
     }
 
     public static TwccRecorder Create(uint senderSsrc, uint mediaSsrc, TwccRecorderConfig? config = null) =>
@@ -223,7 +225,7 @@ public sealed class TwccRecorder
         var unitsPerReference = TransportCcFeedback.ReferenceTick.Ticks / deltaTick; // 256
         var first = seq;
         var symbolCount = 0;
-        var deltas = new List<int>();
+        var deltaCount = 0;
         var started = false;
         long last = 0;
         long reference = 0;
@@ -257,7 +259,8 @@ public sealed class TwccRecorder
             _symbols[symbolCount++] = symbol;
             if (size > 0)
             {
-                deltas.Add(delta);
+                if (deltaCount == _deltas.Length) System.Array.Resize(ref _deltas, Math.Min(_deltas.Length * 2, ushort.MaxValue));
+                _deltas[deltaCount++] = delta;
                 deltaBytes += size;
                 last += delta;
             }
@@ -265,6 +268,6 @@ public sealed class TwccRecorder
             seq++;
         }
         return new TransportCcFeedback(SenderSsrc, MediaSsrc, (ushort)first, (ushort)symbolCount,
-            (uint)(reference & 0xFFFFFF), count, TransportCcFeedback.EncodeChunks(_symbols.AsSpan(0, symbolCount)), deltas.ToSeq());
+            (uint)(reference & 0xFFFFFF), count, TransportCcFeedback.EncodeChunks(_symbols.AsSpan(0, symbolCount)), _deltas.AsSpan(0, deltaCount).ToArray().ToSeq());
     }
 }
