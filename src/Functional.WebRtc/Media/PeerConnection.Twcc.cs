@@ -103,6 +103,7 @@ public sealed partial class PeerConnection
 
     private void SendTransportCc(Seq<TransportCcFeedback> feedback)
     {
+        if (feedback.IsEmpty) return; // the common case, per packet: no enumerator
         foreach (var f in feedback)
             if (SendRtcp(Prelude.Seq1<RtcpPacket>(f))) Interlocked.Increment(ref _twccFeedbackSent);
     }
