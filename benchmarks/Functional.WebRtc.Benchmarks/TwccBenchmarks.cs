@@ -51,6 +51,25 @@ public class TwccBenchmarks
         return step.Outputs.Count;
     }
 
+    /// <summary>The same 100 arrivals through the packet-path entry (no input record) and the tick that emits their feedback.</summary>
+    [Benchmark(OperationsPerInvoke = 100)]
+    public int RecordHundredArrivalsAndEmitDirect()
+    {
+        var s = _recorder;
+        for (var i = 0; i < 100; i++)
+        {
+            _at += 10_000; // 1 ms
+            var seq = (ushort)(_seq + (i % 10 == 3 ? i + 1 : i % 10 == 4 ? i - 1 : i));
+            if (i % 25 == 7) continue; // lost
+            s = TwccRecorder.Record(s, seq, TimeSpan.FromTicks(_at)).State;
+        }
+        _seq += 100;
+        var step = TwccRecorder.Tick(s, TimeSpan.FromTicks(_at + TimeSpan.TicksPerSecond));
+        _at += TimeSpan.TicksPerSecond;
+        _recorder = step.State;
+        return step.Outputs.Count;
+    }
+
     /// <summary>Overwrites the number in a packet that already carries the element (as a retransmission does).</summary>
     [Benchmark]
     public int StampOverwrite()

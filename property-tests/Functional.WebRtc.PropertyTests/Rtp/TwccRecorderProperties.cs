@@ -107,6 +107,7 @@ public class TwccRecorderProperties
             s = TwccRecorder.Handle(s, new TwccInput.Arrival((ushort)(scenario.Start + p.Offset), Ms(p.ArrivalMs))).State;
         var step = TwccRecorder.Handle(s, new TwccInput.Tick(Ms(1e9)));
         var received = step.Outputs.SelectMany(f => f.PacketStatuses()).Where(x => x.Arrival.IsSome).Select(x => x.SequenceNumber).ToList();
+        if (scenario.Packets.Length == 0) return step.Outputs.IsEmpty; // every packet was lost: no arrival, no feedback
         var expected = scenario.Packets.Select(p => (ushort)(scenario.Start + p.Offset)).Distinct().ToList();
         var lost = step.Outputs.Sum(f => f.PacketStatusCount) - received.Count;
         var span = scenario.Packets.Max(p => p.Offset) - scenario.Packets.Min(p => p.Offset) + 1;

@@ -27,155 +27,247 @@ public abstract record TwccInput
 /// records the arrival time of each transport-wide sequence number and turns what is unreported into feedback packets.
 /// Sequence numbers are unwrapped to 64 bits against the highest seen, so wrap-around and reordering are plain order;
 /// a packet older than what was already reported is dropped (it was reported lost); duplicates keep their first arrival.
+/// <para>
+/// This runs once per received RTP packet, so the recorder keeps what is unreported in a ring buffer indexed by the
+/// extended sequence number (it grows, by powers of two, up to the window; after warm-up recording an arrival allocates
+/// nothing; only building feedback allocates). It is therefore a LINEAR value, like <c>SctpAssociation</c>:
+/// <see cref="Handle"/>, <see cref="Record"/> and <see cref="Tick"/> return the same object updated; after a call, use only
+/// the returned state and never the one passed in. It stays deterministic: the same inputs give the same feedback.
+/// </para>
 /// </summary>
-/// <param name="SenderSsrc">Our SSRC in the feedback's sender field.</param>
-/// <param name="MediaSsrc">The media SSRC field (informative: the feedback is transport-wide).</param>
-/// <param name="Config">Interval, packet count and size limits.</param>
-/// <param name="Started">Whether any packet has arrived.</param>
-/// <param name="ReportedEnd">The extended sequence number after the last one reported (None before the first feedback).</param>
-/// <param name="Highest">The highest extended sequence number seen (meaningful once <see cref="Started"/>).</param>
-/// <param name="Lowest">The lowest extended sequence number among <paramref name="Arrivals"/>.</param>
-/// <param name="Arrivals">Received and not yet reported, in arrival order: extended sequence number and arrival time
-/// (a duplicate is kept here and dropped when the feedback is built; the first arrival wins).</param>
-/// <param name="FeedbackPacketCount">The fb pkt count of the next feedback (8 bits, wraps).</param>
-/// <param name="LastFeedbackAt">When feedback last went out.</param>
-public sealed record TwccRecorder(
-    uint SenderSsrc,
-    uint MediaSsrc,
-    TwccRecorderConfig Config,
-    bool Started,
-    Option<long> ReportedEnd,
-    long Highest,
-    long Lowest,
-    Seq<(long Seq, TimeSpan At)> Arrivals,
-    byte FeedbackPacketCount,
-    TimeSpan LastFeedbackAt)
+public sealed class TwccRecorder
 {
-    public static TwccRecorder Create(uint senderSsrc, uint mediaSsrc, TwccRecorderConfig? config = null) =>
-        new(senderSsrc, mediaSsrc, config ?? TwccRecorderConfig.Default, false, None, 0, 0, LanguageExt.Seq<(long, TimeSpan)>.Empty, 0, TimeSpan.Zero);
+    /// <summary>One ring entry: the first arrival time (ticks) and how many arrivals (duplicates included) the number had.</summary>
+    private struct Slot
+    {
+        public long Ticks;
+        public int Count;
+    }
 
+    private const int InitialCapacity = 1024;
     private static readonly Seq<TransportCcFeedback> NoFeedback = LanguageExt.Seq<TransportCcFeedback>.Empty;
+
+    private Slot[] _ring;           // extended sequence number & (length - 1); Count > 0 exactly for the unreported arrivals
+    private bool _hasReportedEnd;
+    private long _reportedEnd;
+    private int _pending;           // arrivals recorded and not yet reported, duplicates included
+    private TwccSymbol[] _symbols;  // scratch for building one feedback packet
+    private int[] _deltas;          // scratch for its receive deltas
+
+    private TwccRecorder(uint senderSsrc, uint mediaSsrc, TwccRecorderConfig config)
+    {
+        SenderSsrc = senderSsrc;
+        MediaSsrc = mediaSsrc;
+        Config = config;
+        _ring = new Slot[Math.Min(InitialCapacity, (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(1, config.MaxWindow)))];
+        _symbols = new TwccSymbol[128];
+        _deltas = new int[128];
+    }
+
+    public static TwccRecorder Create(uint senderSsrc, uint mediaSsrc, TwccRecorderConfig? config = null) =>
+        new(senderSsrc, mediaSsrc, config ?? TwccRecorderConfig.Default);
+
+    /// <summary>Our SSRC in the feedback's sender field.</summary>
+    public uint SenderSsrc { get; }
+    /// <summary>The media SSRC field (informative: the feedback is transport-wide).</summary>
+    public uint MediaSsrc { get; }
+    /// <summary>Interval, packet count and size limits.</summary>
+    public TwccRecorderConfig Config { get; }
+    /// <summary>Whether any packet has arrived.</summary>
+    public bool Started { get; private set; }
+    /// <summary>The extended sequence number after the last one reported (None before the first feedback).</summary>
+    public Option<long> ReportedEnd => _hasReportedEnd ? Some(_reportedEnd) : None;
+    /// <summary>The highest extended sequence number seen (meaningful once <see cref="Started"/>).</summary>
+    public long Highest { get; private set; }
+    /// <summary>The lowest extended sequence number among the unreported arrivals.</summary>
+    public long Lowest { get; private set; }
+    /// <summary>Arrivals received and not yet reported, duplicates included (a duplicate is dropped when feedback is built).</summary>
+    public int Pending => _pending;
+    /// <summary>The fb pkt count of the next feedback (8 bits, wraps).</summary>
+    public byte FeedbackPacketCount { get; private set; }
+    /// <summary>When feedback last went out.</summary>
+    public TimeSpan LastFeedbackAt { get; private set; }
 
     public static Step<TwccRecorder, TransportCcFeedback> Handle(TwccRecorder state, TwccInput input) => input switch
     {
-        TwccInput.Arrival a => OnArrival(state, a.SequenceNumber, a.At),
-        TwccInput.Tick t => OnTick(state, t.At),
+        TwccInput.Arrival a => Record(state, a.SequenceNumber, a.At),
+        TwccInput.Tick t => Tick(state, t.At),
         _ => new(state, NoFeedback),
     };
+
+    /// <summary>
+    /// The packet path: <see cref="TwccInput.Arrival"/> without the input record. Allocates nothing unless feedback is due
+    /// (<see cref="TwccRecorderConfig.PacketsPerFeedback"/> arrivals wait) or the ring must grow.
+    /// </summary>
+    public static Step<TwccRecorder, TransportCcFeedback> Record(TwccRecorder state, ushort sequenceNumber, TimeSpan at) =>
+        state.Arrive(sequenceNumber, at) ? Emit(state, at) : new(state, NoFeedback);
+
+    /// <summary><see cref="TwccInput.Tick"/>: feedback when something waits and the interval since the last one has passed.</summary>
+    public static Step<TwccRecorder, TransportCcFeedback> Tick(TwccRecorder state, TimeSpan at) =>
+        state._pending > 0 && at - state.LastFeedbackAt >= state.Config.Interval ? Emit(state, at) : new(state, NoFeedback);
 
     /// <summary>The extended (64-bit) sequence number of <paramref name="seq"/>: the one nearest the highest seen.</summary>
     public long Unwrap(ushort seq) => Started ? Highest + (short)(ushort)(seq - (ushort)Highest) : (1L << 16) + seq;
 
-    private static Step<TwccRecorder, TransportCcFeedback> OnArrival(TwccRecorder s, ushort seq, TimeSpan at)
-    {
-        var extended = s.Unwrap(seq);
-        if (s.ReportedEnd.IsSome && extended < (long)s.ReportedEnd)
-            return new(s.Started ? s : s with { Started = true }, NoFeedback); // late: reported lost already
-        var next = s with
-        {
-            Started = true,
-            Highest = s.Started ? Math.Max(s.Highest, extended) : extended,
-            Lowest = s.Arrivals.IsEmpty ? extended : Math.Min(s.Lowest, extended),
-            Arrivals = s.Arrivals.Add((extended, at)),
-        };
-        next = next.WithinWindow();
-        return next.Arrivals.Count >= next.Config.PacketsPerFeedback ? Emit(next, at) : new(next, NoFeedback);
-    }
-
-    private static Step<TwccRecorder, TransportCcFeedback> OnTick(TwccRecorder s, TimeSpan at) =>
-        !s.Arrivals.IsEmpty && at - s.LastFeedbackAt >= s.Config.Interval ? Emit(s, at) : new(s, NoFeedback);
-
     /// <summary>When to tick next: the interval after the last feedback, or None while nothing waits.</summary>
-    public Option<TimeSpan> NextFeedbackAt => Arrivals.IsEmpty ? None : Some(LastFeedbackAt + Config.Interval);
+    public Option<TimeSpan> NextFeedbackAt => _pending == 0 ? None : Some(LastFeedbackAt + Config.Interval);
 
     /// <summary>The first extended sequence number the next feedback covers.</summary>
-    private long Start => ReportedEnd.IsSome ? (long)ReportedEnd : Arrivals.IsEmpty ? Highest : Lowest;
+    private long Start => _hasReportedEnd ? _reportedEnd : _pending == 0 ? Highest : Lowest;
 
-    // A forward jump wider than the window: the oldest unreported numbers are given up (neither stored nor reported).
-    private TwccRecorder WithinWindow()
+    private int Mask => _ring.Length - 1;
+
+    /// <summary>Records one arrival; true when enough arrivals wait for feedback to go out at once.</summary>
+    private bool Arrive(ushort seq, TimeSpan at)
     {
-        var floor = Highest - Config.MaxWindow + 1;
-        if (Start >= floor) return this;
-        var kept = Arrivals.Filter(a => a.Seq >= floor);
-        return this with { ReportedEnd = floor, Arrivals = kept, Lowest = kept.IsEmpty ? floor : kept.Min(a => a.Seq) };
+        var extended = Unwrap(seq);
+        if (_hasReportedEnd && extended < _reportedEnd)
+        {
+            Started = true; // late: reported lost already
+            return false;
+        }
+        var highest = Started ? Math.Max(Highest, extended) : extended;
+        var lowest = _pending == 0 ? extended : Math.Min(Lowest, extended);
+        var floor = highest - Config.MaxWindow + 1;
+        var start = _hasReportedEnd ? _reportedEnd : lowest;
+        if (start >= floor)
+        {
+            EnsureCapacity(highest - start + 1);
+            Started = true;
+            Highest = highest;
+            Lowest = lowest;
+            Store(extended, at);
+        }
+        else
+        {
+            // A forward jump wider than the window: the oldest unreported numbers are given up (neither stored nor reported).
+            if (_pending > 0) Clear(Start, Math.Min(floor, Highest + 1));
+            EnsureCapacity(Config.MaxWindow);
+            Started = true;
+            Highest = highest;
+            _hasReportedEnd = true;
+            _reportedEnd = floor;
+            if (extended >= floor) Store(extended, at);
+            Lowest = _pending == 0 ? floor : FirstStoredFrom(floor);
+        }
+        return _pending >= Config.PacketsPerFeedback;
+    }
+
+    private void Store(long extended, TimeSpan at)
+    {
+        ref var slot = ref _ring[extended & Mask];
+        if (slot.Count == 0) slot.Ticks = at.Ticks; // the first arrival wins
+        slot.Count++;
+        _pending++;
+    }
+
+    /// <summary>Forgets the arrivals in [<paramref name="from"/>, <paramref name="to"/>).</summary>
+    private void Clear(long from, long to)
+    {
+        for (var seq = from; seq < to; seq++)
+        {
+            ref var slot = ref _ring[seq & Mask];
+            _pending -= slot.Count;
+            slot.Count = 0;
+        }
+    }
+
+    private long FirstStoredFrom(long from)
+    {
+        for (var seq = from; seq <= Highest; seq++) if (_ring[seq & Mask].Count > 0) return seq;
+        return from; // not reached while _pending > 0
+    }
+
+    /// <summary>Grows the ring (a power of two) to hold <paramref name="span"/> consecutive numbers; the entries move along.</summary>
+    private void EnsureCapacity(long span)
+    {
+        if (span <= _ring.Length) return;
+        var grown = new Slot[(int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)span)];
+        if (_pending > 0)
+        {
+            var oldMask = Mask;
+            for (var seq = Start; seq <= Highest; seq++) grown[seq & (grown.Length - 1)] = _ring[seq & oldMask];
+        }
+        _ring = grown;
     }
 
     private static Step<TwccRecorder, TransportCcFeedback> Emit(TwccRecorder s, TimeSpan at)
     {
-        var packets = new List<TransportCcFeedback>();
         var count = s.FeedbackPacketCount;
         var seq = s.Start;
-        // In sequence order, the first arrival of each number (OrderBy is stable: among duplicates the first arrival comes first).
-        var arrivals = new List<(long Seq, TimeSpan At)>(s.Arrivals.Count);
-        foreach (var a in s.Arrivals.OrderBy(a => a.Seq)) if (arrivals.Count == 0 || arrivals[^1].Seq != a.Seq) arrivals.Add(a);
-        var index = 0;
+        TransportCcFeedback? single = null;
+        List<TransportCcFeedback>? more = null;
         while (seq <= s.Highest)
         {
-            var (feedback, next) = BuildOne(s, arrivals, ref index, seq, count);
-            packets.Add(feedback);
+            var feedback = s.BuildOne(ref seq, count);
+            if (single is null) single = feedback;
+            else (more ??= new List<TransportCcFeedback> { single }).Add(feedback);
             count++;
-            seq = next;
         }
-        var state = s with
-        {
-            ReportedEnd = s.Highest + 1,
-            Arrivals = LanguageExt.Seq<(long, TimeSpan)>.Empty,
-            FeedbackPacketCount = count,
-            LastFeedbackAt = at,
-        };
-        return new(state, packets.ToSeq());
+        s._hasReportedEnd = true;
+        s._reportedEnd = s.Highest + 1;
+        s._pending = 0; // every slot in [Start, Highest] was read and cleared by BuildOne
+        s.FeedbackPacketCount = count;
+        s.LastFeedbackAt = at;
+        var outputs = more is not null ? more.ToSeq() : single is not null ? Seq1(single) : NoFeedback;
+        return new(s, outputs);
     }
 
     /// <summary>
-    /// One feedback packet from <paramref name="first"/> on, as far as it can go: its receive deltas must fit their
+    /// One feedback packet from <paramref name="seq"/> on, as far as it can go (advancing it): its receive deltas must fit their
     /// symbols (a large delta is a signed 16-bit count of 250 µs, section 3.1.5) and it must stay under the size limit.
     /// The reference time is the first received packet's arrival rounded down to 64 ms, so its delta is small.
+    /// The slots it covers are cleared as it goes.
     /// </summary>
-    private static (TransportCcFeedback Feedback, long Next) BuildOne(TwccRecorder s, List<(long Seq, TimeSpan At)> arrivals, ref int index, long first, byte count)
+    private TransportCcFeedback BuildOne(ref long seq, byte count)
     {
         var deltaTick = TransportCcFeedback.DeltaTick.Ticks;
         var unitsPerReference = TransportCcFeedback.ReferenceTick.Ticks / deltaTick; // 256
-        var symbols = new List<TwccSymbol>();
-        var deltas = new List<int>();
-        long? last = null;
+        var first = seq;
+        var symbolCount = 0;
+        var deltaCount = 0;
+        var started = false;
+        long last = 0;
         long reference = 0;
         var deltaBytes = 0;
-        var seq = first;
-        while (seq <= s.Highest && symbols.Count < ushort.MaxValue)
+        var mask = Mask;
+        while (seq <= Highest && symbolCount < ushort.MaxValue)
         {
             var symbol = TwccSymbol.NotReceived;
             var delta = 0;
             var size = 0;
-            while (index < arrivals.Count && arrivals[index].Seq < seq) index++;
-            if (index < arrivals.Count && arrivals[index].Seq == seq)
+            ref var slot = ref _ring[seq & mask];
+            if (slot.Count > 0)
             {
-                var at = arrivals[index].At;
-                var units = Math.Max(0, at.Ticks) / deltaTick;
-                if (last is null)
+                var units = Math.Max(0, slot.Ticks) / deltaTick;
+                if (!started)
                 {
                     reference = units / unitsPerReference;
                     last = reference * unitsPerReference;
+                    started = true;
                 }
-                var d = units - last.Value;
+                var d = units - last;
                 if (d is < short.MinValue or > short.MaxValue) break; // does not fit: the next feedback starts here
                 delta = (int)d;
                 symbol = delta is >= 0 and <= 255 ? TwccSymbol.SmallDelta : TwccSymbol.LargeDelta;
                 size = symbol == TwccSymbol.SmallDelta ? 1 : 2;
             }
             // Upper bound of the encoded size: header, deltas, and one chunk per 7 statuses at worst.
-            var chunkBytes = 2 * ((symbols.Count + 1 + 6) / 7);
-            if (symbols.Count > 0 && 16 + deltaBytes + size + chunkBytes > s.Config.MaxFeedbackBytes) break;
-            symbols.Add(symbol);
+            var chunkBytes = 2 * ((symbolCount + 1 + 6) / 7);
+            if (symbolCount > 0 && 16 + deltaBytes + size + chunkBytes > Config.MaxFeedbackBytes) break;
+            if (symbolCount == _symbols.Length) System.Array.Resize(ref _symbols, Math.Min(_symbols.Length * 2, ushort.MaxValue));
+            _symbols[symbolCount++] = symbol;
             if (size > 0)
             {
-                deltas.Add(delta);
+                if (deltaCount == _deltas.Length) System.Array.Resize(ref _deltas, Math.Min(_deltas.Length * 2, ushort.MaxValue));
+                _deltas[deltaCount++] = delta;
                 deltaBytes += size;
                 last += delta;
             }
+            slot.Count = 0;
             seq++;
         }
-        var feedback = new TransportCcFeedback(s.SenderSsrc, s.MediaSsrc, (ushort)first, (ushort)symbols.Count,
-            (uint)(reference & 0xFFFFFF), count, TransportCcFeedback.EncodeChunks(symbols.ToArray()), deltas.ToSeq());
-        return (feedback, seq);
+        return new TransportCcFeedback(SenderSsrc, MediaSsrc, (ushort)first, (ushort)symbolCount,
+            (uint)(reference & 0xFFFFFF), count, TransportCcFeedback.EncodeChunks(_symbols.AsSpan(0, symbolCount)), _deltas.AsSpan(0, deltaCount).ToArray().ToSeq());
     }
 }

@@ -86,7 +86,7 @@ public sealed partial class PeerConnection
         lock (_twccLock)
         {
             _twcc ??= TwccRecorder.Create(FeedbackSenderSsrc(), view.Ssrc);
-            var step = TwccRecorder.Handle(_twcc, new TwccInput.Arrival(seq, at));
+            var step = TwccRecorder.Record(_twcc, seq, at) /* linear: only the returned state is kept */;
             _twcc = step.State;
             feedback = step.Outputs;
         }
@@ -103,6 +103,7 @@ public sealed partial class PeerConnection
 
     private void SendTransportCc(Seq<TransportCcFeedback> feedback)
     {
+        if (feedback.IsEmpty) return; // the common case, per packet: no enumerator
         foreach (var f in feedback)
             if (SendRtcp(Prelude.Seq1<RtcpPacket>(f))) Interlocked.Increment(ref _twccFeedbackSent);
     }
@@ -125,7 +126,7 @@ public sealed partial class PeerConnection
             lock (_twccLock)
             {
                 if (_twcc is null) return;
-                var step = TwccRecorder.Handle(_twcc, new TwccInput.Tick(MediaNow));
+                var step = TwccRecorder.Tick(_twcc, MediaNow);
                 _twcc = step.State;
                 feedback = step.Outputs;
             }

@@ -142,3 +142,39 @@ public class RoundTripTimeTests
         Assert.Equal(0xb7108000u, RoundTripTime.Middle32(0x0000_b710_8000_0000UL));
     }
 }
+
+public class TwccRecorderAllocationTests
+{
+    /// <summary>After warm-up, recording an arrival (the per-packet path) allocates nothing; only building feedback does.</summary>
+    [Fact]
+    public void RecordingArrivalsAllocatesNothingAfterWarmUp()
+    {
+        var s = TwccRecorder.Create(1, 2, TwccRecorderConfig.Default with { PacketsPerFeedback = int.MaxValue });
+        ushort seq = 65000; // crosses the wrap
+        long at = TimeSpan.TicksPerSecond;
+        void Interval()
+        {
+            for (var i = 0; i < 500; i++)
+            {
+                at += 10_000;
+                var n = (ushort)(seq + (i % 10 == 3 ? i + 1 : i % 10 == 4 ? i - 1 : i)); // reordered
+                if (i % 25 == 7) continue;                                              // lost
+                s = TwccRecorder.Record(s, n, TimeSpan.FromTicks(at)).State;
+                if (i % 50 == 9) s = TwccRecorder.Record(s, n, TimeSpan.FromTicks(at + 1)).State; // duplicate
+            }
+            seq += 500;
+        }
+        for (var round = 0; round < 3; round++) // warm-up: the ring grows to its size, the JIT settles
+        {
+            Interval();
+            Assert.NotEmpty(TwccRecorder.Tick(s, TimeSpan.FromTicks(at += TimeSpan.TicksPerSecond)).Outputs);
+        }
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        Interval();
+        var after = GC.GetAllocatedBytesForCurrentThread();
+        Assert.Equal(0, after - before);
+        Assert.Equal(490, s.Pending);
+        var step = TwccRecorder.Tick(s, TimeSpan.FromTicks(at + TimeSpan.TicksPerSecond));
+        Assert.Equal(500, step.Outputs.Sum(f => f.PacketStatusCount)); // and the feedback still covers the interval
+    }
+}
