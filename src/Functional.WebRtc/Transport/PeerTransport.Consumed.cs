@@ -28,6 +28,7 @@ public sealed partial class PeerConnection
     /// <summary>Sends from the application on their way to the loop, in order; one SendDrainWork at a time takes them all.</summary>
     private readonly System.Collections.Concurrent.ConcurrentQueue<DataChannelInput.Send> _sendQueue = new();
     private int _sendDrainPosted;
+    private const int MaxSendBatch = 1024;
 
     private sealed record SendDrainWork : Work;
 
@@ -44,22 +45,24 @@ public sealed partial class PeerConnection
     /// <summary>On the loop: every queued send as one batch, with the bufferedAmountLow bookkeeping of each channel.</summary>
     private void DrainSends()
     {
-        Volatile.Write(ref _sendDrainPosted, 0);
+        // A full fence (not a release write): the queue must be read after the flag is clear, or a send enqueued in between
+        // would see the flag still set, post nothing, and wait for the next send (store-load reordering).
+        Interlocked.Exchange(ref _sendDrainPosted, 0);
         if (_sendQueue.IsEmpty) return;
         var batch = new List<DataChannelInput.Send>();
-        var before = new Dictionary<DataChannel, long>();
-        while (_sendQueue.TryDequeue(out var send))
-        {
-            if (_transportClosed) continue;
-            if (_channelsByHandle.TryGetValue(send.Handle, out var sender))
-            {
-                // bufferedAmount before the batch, with all of it still counted as unsent.
-                before.TryAdd(sender, sender.BufferedAmount);
-                sender.Sent(send.Data.Length);
-            }
-            batch.Add(send with { At = Now });
-        }
+        // At most MaxSendBatch per loop turn, so a sender that never pauses cannot hold the loop; the rest is another turn.
+        while (batch.Count < MaxSendBatch && _sendQueue.TryDequeue(out var send))
+            if (!_transportClosed) batch.Add(send with { At = Now });
+        if (!_sendQueue.IsEmpty && Interlocked.Exchange(ref _sendDrainPosted, 1) == 0) _inbox.Writer.TryWrite(new SendDrainWork());
         if (batch.Count == 0) return;
+        // bufferedAmount before the batch, read once all of it is dequeued and still counted as unsent: the application
+        // may have seen it this high while the queue was being drained (it only grows until Sent below).
+        var before = new Dictionary<DataChannel, long>();
+        foreach (var send in batch)
+            if (_channelsByHandle.TryGetValue(send.Handle, out var sender) && !before.ContainsKey(sender))
+                before[sender] = sender.BufferedAmount;
+        foreach (var send in batch)
+            if (_channelsByHandle.TryGetValue(send.Handle, out var sender)) sender.Sent(send.Data.Length);
         var outputs = RunChannels(batch.Count == 1 ? batch[0] : new DataChannelInput.SendBatch(Now, batch));
         // W3C 6.2: bufferedAmount grew by the messages at Send; messages SCTP puts on the wire at once still take it
         // from above the threshold to below, which the SCTP machine (that never saw them queued) cannot tell.
