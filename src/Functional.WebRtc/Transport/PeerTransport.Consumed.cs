@@ -39,7 +39,9 @@ public sealed partial class PeerConnection
     internal bool PostSend(DataChannelInput.Send send)
     {
         _sendQueue.Enqueue(send);
-        return Interlocked.Exchange(ref _sendDrainPosted, 1) != 0 || _inbox.Writer.TryWrite(new SendDrainWork());
+        if (Interlocked.Exchange(ref _sendDrainPosted, 1) != 0 || _inbox.Writer.TryWrite(new SendDrainWork())) return true;
+        Volatile.Write(ref _sendDrainPosted, 0); // the loop has ended: later sends must find out too
+        return false;
     }
 
     /// <summary>On the loop: every queued send as one batch, with the bufferedAmountLow bookkeeping of each channel.</summary>
