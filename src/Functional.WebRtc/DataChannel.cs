@@ -91,7 +91,7 @@ public sealed class DataChannel
         if (max > 0 && data.Length > max)
             throw new RtcTypeException(new RtcError.Type($"a message of {data.Length} bytes exceeds the peer's max-message-size of {max}"));
         Interlocked.Add(ref _unsent, data.Length);
-        if (!_pc.PostChannel(new DataChannelInput.Send(TimeSpan.Zero, Handle, isString, data)))
+        if (!_pc.PostSend(new DataChannelInput.Send(TimeSpan.Zero, Handle, isString, data)))
         {
             Interlocked.Add(ref _unsent, -data.Length);
             throw new InvalidStateException(new RtcError.InvalidState("the connection is closed"));
@@ -129,7 +129,7 @@ public sealed class DataChannel
         _pc.RaiseCallback(() =>
         {
             try { OnMessage?.Invoke(message); }
-            finally { _pc.PostChannel(new DataChannelInput.ConsumerReady(TimeSpan.Zero, data.Length)); }
+            finally { _pc.Consumed(data.Length); }
         });
     }
 

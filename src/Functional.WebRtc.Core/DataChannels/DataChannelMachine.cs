@@ -63,6 +63,8 @@ public abstract record DataChannelInput(TimeSpan At)
     /// <summary>createDataChannel: the ChannelCreated output gives the handle.</summary>
     public sealed record Create(TimeSpan At, DataChannelOptions Options) : DataChannelInput(At);
     public sealed record Send(TimeSpan At, int Handle, bool IsString, byte[] Data) : DataChannelInput(At);
+    /// <summary>Several sends in order, handled as one: SCTP bundles them into shared packets (one flush).</summary>
+    public sealed record SendBatch(TimeSpan At, IReadOnlyList<Send> Sends) : DataChannelInput(At);
     public sealed record Close(TimeSpan At, int Handle) : DataChannelInput(At);
     public sealed record SetBufferedAmountLowThreshold(TimeSpan At, int Handle, long Threshold) : DataChannelInput(At);
     /// <summary>The application consumed received bytes (with SctpConfig.ManualConsume).</summary>
@@ -133,6 +135,7 @@ public sealed record DataChannelMachine(
             case DataChannelInput.Shutdown: return Sctp(new SctpInput.Shutdown(at), o);
             case DataChannelInput.Create c: return OnCreate(at, c.Options, o);
             case DataChannelInput.Send snd: return OnSend(at, snd, o);
+            case DataChannelInput.SendBatch batch: return OnSendBatch(at, batch, o);
             case DataChannelInput.Close c: return OnClose(at, c.Handle, o);
             case DataChannelInput.SetBufferedAmountLowThreshold t:
                 return Channels.Find(t.Handle).Match(c => Put(c with { BufferedAmountLowThreshold = Math.Max(0, t.Threshold) }), () => this);
@@ -205,24 +208,35 @@ public sealed record DataChannelMachine(
         return s.Put(c);
     }
 
-    private DataChannelMachine OnSend(TimeSpan at, DataChannelInput.Send snd, List<DataChannelOutput> o)
+    private DataChannelMachine OnSend(TimeSpan at, DataChannelInput.Send snd, List<DataChannelOutput> o) =>
+        ToSctp(at, snd, o) is { } send ? Sctp(send, o) : this;
+
+    private DataChannelMachine OnSendBatch(TimeSpan at, DataChannelInput.SendBatch batch, List<DataChannelOutput> o)
+    {
+        var sends = new List<SctpInput.Send>(batch.Sends.Count);
+        foreach (var snd in batch.Sends) if (ToSctp(at, snd, o) is { } send) sends.Add(send);
+        return sends.Count == 0 ? this : Sctp(new SctpInput.SendBatch(at, sends), o);
+    }
+
+    /// <summary>Checks one send against its channel; the SCTP send, or null after an error output.</summary>
+    private SctpInput.Send? ToSctp(TimeSpan at, DataChannelInput.Send snd, List<DataChannelOutput> o)
     {
         if (Channels.Find(snd.Handle).IsNone)
         {
             o.Add(new DataChannelOutput.Error(snd.Handle, new RtcError.InvalidState("no such data channel")));
-            return this;
+            return null;
         }
         var c = Channels[snd.Handle];
         if (c.ReadyState != DataChannelReadyState.Open)
         {
             o.Add(new DataChannelOutput.Error(c.Handle, new RtcError.InvalidState($"data channel is {c.ReadyState}")));
-            return this;
+            return null;
         }
         var limit = Math.Min(RemoteMaxMessageSize <= 0 ? int.MaxValue : RemoteMaxMessageSize, Association.Config.MaxMessageSize);
         if (snd.Data.Length > limit)
         {
             o.Add(new DataChannelOutput.Error(c.Handle, new RtcError.Range($"message of {snd.Data.Length} bytes exceeds the maximum message size {limit}")));
-            return this;
+            return null;
         }
         // RFC 8831 6.6: empty messages travel as one byte with their own PPIDs.
         var (ppid, payload) = snd.Data.Length == 0
@@ -230,7 +244,7 @@ public sealed record DataChannelMachine(
             : (snd.IsString ? Ppid.String : Ppid.Binary, snd.Data);
         // Until the ACK arrives, send ordered so no message overtakes the DATA_CHANNEL_OPEN (RFC 8832 6).
         var ordered = c.Ordered || c.AwaitingAck;
-        return Sctp(new SctpInput.Send(at, c.Id!.Value, ppid, payload, ordered, c.Reliability), o);
+        return new SctpInput.Send(at, c.Id!.Value, ppid, payload, ordered, c.Reliability);
     }
 
     private DataChannelMachine OnClose(TimeSpan at, int handle, List<DataChannelOutput> o)

@@ -256,6 +256,7 @@ public sealed class SctpAssociation
                 AfterReceive(at);
                 break;
             case SctpInput.Send s: OnSend(s); break;
+            case SctpInput.SendBatch b: foreach (var s in b.Sends) OnSend(s); break;
             case SctpInput.ResetStreams r: OnResetStreams(r.StreamIds); break;
             case SctpInput.Tick: break;
             case SctpInput.Shutdown: OnShutdown(at); break;

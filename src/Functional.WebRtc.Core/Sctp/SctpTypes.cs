@@ -75,6 +75,8 @@ public abstract record SctpInput(TimeSpan At)
     public sealed record ReceivedBatch(TimeSpan At, IReadOnlyList<byte[]> Packets) : SctpInput(At);
     /// <summary>Send a message. The payload memory must not change afterwards (it is not copied until packetized).</summary>
     public sealed record Send(TimeSpan At, ushort StreamId, uint Ppid, ReadOnlyMemory<byte> Payload, bool Ordered = true, SctpReliability? Reliability = null) : SctpInput(At);
+    /// <summary>Several messages at once, in order: one flush for all of them, so they share packets.</summary>
+    public sealed record SendBatch(TimeSpan At, IReadOnlyList<Send> Sends) : SctpInput(At);
     /// <summary>Reset outgoing streams (RFC 6525), after their queued data; a data channel closes this way (RFC 8831 6.7).</summary>
     public sealed record ResetStreams(TimeSpan At, Arr<ushort> StreamIds) : SctpInput(At);
     public sealed record Tick(TimeSpan At) : SctpInput(At);

@@ -464,6 +464,9 @@ public sealed partial class PeerConnection
                 while (_sctpInbox.TryDequeue(out var packet)) batch.Add(packet);
                 if (batch.Count > 0 && !_transportClosed) RunChannels(new DataChannelInput.ReceivedBatch(Now, batch));
                 break;
+            case SendDrainWork:
+                DrainSends();
+                break;
             case StatsWork stats:
                 stats.Reply.TrySetResult(CollectStats());
                 break;
@@ -489,7 +492,7 @@ public sealed partial class PeerConnection
                     DataChannelInput.Create cr => cr with { At = Now },
                     DataChannelInput.Close cl => cl with { At = Now },
                     DataChannelInput.SetBufferedAmountLowThreshold th => th with { At = Now },
-                    DataChannelInput.ConsumerReady cr => cr with { At = Now },
+                    DataChannelInput.ConsumerReady cr => TakeConsumed(cr),
                     var other => other,
                 });
                 // W3C 6.2: bufferedAmount grew by the message at Send; a message SCTP puts on the wire at once still takes
