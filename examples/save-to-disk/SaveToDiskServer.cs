@@ -6,6 +6,8 @@ using Functional.WebRtc.Core.Rtp;
 using Functional.WebRtc.Core.Signaling;
 using Functional.WebRtc.Media;
 
+using Examples.Shared;
+
 namespace SaveToDisk;
 
 /// <summary>One file being written from a received track.</summary>
@@ -20,7 +22,7 @@ public sealed record Recording(string Path, MediaKind Kind, string Codec, long F
 /// </summary>
 public sealed class SaveToDiskServer : IAsyncDisposable
 {
-    private readonly HttpListener _listener = new();
+    private readonly HttpListener _listener;
     private readonly TextWriter _log;
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _serving;
@@ -29,12 +31,11 @@ public sealed class SaveToDiskServer : IAsyncDisposable
 
     private SaveToDiskServer(int port, string outputDirectory, TextWriter log)
     {
-        Port = port;
         OutputDirectory = outputDirectory;
         _log = log;
-        _listener.Prefixes.Add($"http://127.0.0.1:{port}/");
-        _listener.Start();
-        _serving = Task.Run(ServeAsync);
+        (_listener, var url) = HttpPage.Listen(port);
+        Port = url.Port;
+        _serving = HttpPage.ServeAsync(_listener, _log, HandleAsync, _stop.Token);
     }
 
     public int Port { get; }
@@ -43,7 +44,7 @@ public sealed class SaveToDiskServer : IAsyncDisposable
     /// <summary>The page to open: <c>?codec=H264</c> makes our answer accept only H.264 (packetization-mode 1, 42e01f).</summary>
     public string Url => $"http://127.0.0.1:{Port}/";
 
-    /// <summary>Starts serving on 127.0.0.1:<paramref name="port"/>; files go to <paramref name="outputDirectory"/>.</summary>
+    /// <summary>Starts serving on 127.0.0.1:<paramref name="port"/> (0 takes a free one); files go to <paramref name="outputDirectory"/>.</summary>
     public static SaveToDiskServer Start(int port, string outputDirectory, TextWriter? log = null)
     {
         Directory.CreateDirectory(outputDirectory);
@@ -88,66 +89,26 @@ public sealed class SaveToDiskServer : IAsyncDisposable
         _stop.Dispose();
     }
 
-    private async Task ServeAsync()
+    private async Task<bool> HandleAsync(HttpListenerContext context, string path)
     {
-        while (!_stop.IsCancellationRequested)
-        {
-            HttpListenerContext context;
-            try { context = await _listener.GetContextAsync(); }
-            catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or InvalidOperationException) { return; }
-            try { await HandleAsync(context); }
-            catch (Exception e)
-            {
-                _log.WriteLine($"error: {e.Message}");
-                try { context.Response.StatusCode = 500; context.Response.Close(); } catch (Exception) { }
-            }
-        }
-    }
-
-    private async Task HandleAsync(HttpListenerContext context)
-    {
-        var request = context.Request;
-        switch (request.Url?.AbsolutePath)
+        switch (path)
         {
             case "/":
-                await Reply(context, "text/html", Page);
-                break;
-            case "/offer" when request.HttpMethod == "POST":
-            {
-                var json = await new StreamReader(request.InputStream, Encoding.UTF8).ReadToEndAsync();
-                var offer = SessionDescription.FromJson(json).IfLeft(e => throw RtcException.From(e));
-                var codec = string.Equals(request.QueryString["codec"], "H264", StringComparison.OrdinalIgnoreCase) ? "H264" : "VP8";
+                await HttpPage.ReplyAsync(context, "text/html", Page);
+                return true;
+            case "/offer" when context.Request.HttpMethod == "POST":
+                var offer = HttpPage.LoopbackOnly(await HttpPage.ReadOfferAsync(context));
+                var codec = string.Equals(context.Request.QueryString["codec"], "H264", StringComparison.OrdinalIgnoreCase) ? "H264" : "VP8";
                 var previous = await FinishAsync();
                 if (previous.Count > 0) _log.WriteLine("a new offer: the previous connection is closed and its files finished");
                 var session = new Session(OutputDirectory, codec, _log);
                 lock (_lock) _session = session;
-                var answer = await session.AnswerAsync(offer with { Sdp = LoopbackCandidatesOnly(offer.Sdp) });
-                await Reply(context, "application/json", answer.ToJson());
-                break;
-            }
-            case "/log" when request.HttpMethod == "POST":
-                _log.WriteLine($"page: {await new StreamReader(request.InputStream, Encoding.UTF8).ReadToEndAsync()}");
-                await Reply(context, "text/plain", "ok");
-                break;
+                var answer = await session.AnswerAsync(offer);
+                await HttpPage.ReplyAsync(context, "application/json", answer.ToJson());
+                return true;
             default:
-                context.Response.StatusCode = 404;
-                context.Response.Close();
-                break;
+                return false;
         }
-    }
-
-    /// <summary>Network safety: only the page's udp 127.0.0.1 candidates reach our ICE agent.</summary>
-    private static string LoopbackCandidatesOnly(string sdp) =>
-        string.Join("\r\n", sdp.Split("\r\n").Where(l => !l.StartsWith("a=candidate", StringComparison.Ordinal) ||
-            l.Contains(" 127.0.0.1 ", StringComparison.Ordinal) && l.Contains(" udp ", StringComparison.OrdinalIgnoreCase)));
-
-    private static async Task Reply(HttpListenerContext context, string type, string body)
-    {
-        var bytes = Encoding.UTF8.GetBytes(body);
-        context.Response.ContentType = type;
-        context.Response.ContentLength64 = bytes.Length;
-        await context.Response.OutputStream.WriteAsync(bytes);
-        context.Response.Close();
     }
 
     /// <summary>One connection: our PeerConnection answering the page, and a reader loop per received track into its file.</summary>

@@ -184,8 +184,7 @@ public sealed class RtpSender
             {
                 if (!TryResolve(track, out var pt)) return;
                 packet.CopyTo(buffer);
-                buffer[1] = (byte)((buffer[1] & 0x80) | pt);
-                BinaryPrimitives.WriteUInt32BigEndian(buffer.AsSpan(8), Ssrc);
+                if (!new RtpRewrite(Ssrc, pt).Apply(buffer.AsSpan(0, length))) return; // our SSRC and negotiated payload type
                 seq = BinaryPrimitives.ReadUInt16BigEndian(buffer.AsSpan(2));
                 // The transport-wide sequence number (transport-cc), when negotiated: the peer's feedback refers to it.
                 if (_twccId != 0 && RtpExtensionStamp.TrySetTransportSequenceNumber(buffer, length, _twccId, _pc.NextTransportSequenceNumber(), out var stamped))
