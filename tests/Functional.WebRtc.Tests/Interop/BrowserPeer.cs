@@ -295,6 +295,22 @@ public sealed class BrowserPeer : IInteropPeer
 
     private static long Num(JsonElement e, string name) => e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetInt64() : 0;
 
+    /// <summary>
+    /// The selected candidate pair once its state is succeeded, or what it last was after <paramref name="timeout"/>.
+    /// Right after "connected" Chromium may report the pair it selected on a nominating request as in-progress, until
+    /// the response to its own check for that pair arrives.
+    /// </summary>
+    public async Task<SelectedCandidatePair?> SucceededCandidatePairAsync(TimeSpan timeout)
+    {
+        var until = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            var pair = await SelectedCandidatePairAsync();
+            if (pair?.State == "succeeded" || DateTime.UtcNow >= until) return pair;
+            await Task.Delay(50);
+        }
+    }
+
     /// <summary>The transport's selected candidate pair (or the nominated, succeeded one), or null if none yet.</summary>
     public async Task<SelectedCandidatePair?> SelectedCandidatePairAsync()
     {

@@ -71,7 +71,7 @@ public sealed class DriverTests
             Log(sw, "text and binary echoed");
 
             Assert.Contains(await a.IceConnectionStateAsync(), new[] { "connected", "completed" });
-            var pair = await a.SelectedCandidatePairAsync();
+            var pair = await a.SucceededCandidatePairAsync(TimeSpan.FromSeconds(5));
             Assert.NotNull(pair);
             Assert.Equal("succeeded", pair!.State);
             Assert.Equal("127.0.0.1", pair.Local.Address);

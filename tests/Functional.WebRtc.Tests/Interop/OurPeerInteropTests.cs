@@ -90,7 +90,7 @@ public sealed class OurPeerInteropTests
         await LoopbackPair.WaitForAsync(() => ours.Pc.ConnectionState == PeerConnectionState.Connected, Timeout, "ours connected");
 
         // ICE: Chromium's selected pair succeeded and its remote side is our candidate.
-        var pair = await chromium.SelectedCandidatePairAsync();
+        var pair = await chromium.SucceededCandidatePairAsync(TimeSpan.FromSeconds(5));
         Assert.NotNull(pair);
         Assert.Equal("succeeded", pair!.State);
         Assert.Equal("127.0.0.1", pair.Remote.Address);
