@@ -9,6 +9,8 @@ namespace Functional.WebRtc.Benchmarks;
 /// can be split into signaling, ICE (checks paced by Ta, nomination delay), DTLS handshake and SCTP/DCEP.
 /// Run: dotnet run -c Release --project benchmarks/Functional.WebRtc.Benchmarks -- setup [runs] [Ta ms] [nomination delay ms]
 /// The ICE timing is passed through a SettingEngine property named IceTiming (of type IceTiming) when it exists.
+/// Warm-up: see the comment in <see cref="RunAsync"/> (rounds with pauses until the JIT's tiering has converged).
+/// SETUP_JIT_TRACE=1 lists the methods the JIT still compiles during the measured runs.
 /// </summary>
 public static class Setup
 {
@@ -22,28 +24,49 @@ public static class Setup
         Console.WriteLine($"setup: {runs} warm runs (after warm-up), Ta {timing.Ta.TotalMilliseconds} ms, nomination delay {timing.NominationDelay.TotalMilliseconds} ms" +
                           (applied ? "" : timing == IceTiming.Default ? " (defaults)" : " (NOT APPLIED: SettingEngine has no IceTiming property)"));
 
-        // Warm-up: JIT, thread pool, BouncyCastle. SETUP_WARMUP=n runs more (e.g. 60: past tiered compilation's 30 calls,
-        // so the measured runs use optimized code, as a long-running process would).
         // DTLS_OVERLAP=1: the handshake's independent crypto steps on two threads (NetEc.Overlap; off by default).
         Functional.WebRtc.Transport.Dtls.NetEc.Overlap = Environment.GetEnvironmentVariable("DTLS_OVERLAP") == "1";
         // DTLS_NATIVE=0: .NET's EC wrappers (full key validation at every import and derive) instead of direct libcrypto calls.
         Functional.WebRtc.Transport.Dtls.NativeEc.Enabled = Environment.GetEnvironmentVariable("DTLS_NATIVE") != "0";
         // DTLS_COALESCE=0: one DTLS record per datagram (as BouncyCastle writes them) instead of a flight per datagram.
         Functional.WebRtc.Transport.Dtls.QueueDatagramTransport.Coalesce = Environment.GetEnvironmentVariable("DTLS_COALESCE") != "0";
-        var warmup = int.TryParse(Environment.GetEnvironmentVariable("SETUP_WARMUP"), out var w) && w >= 0 ? w : 3;
-        for (var i = 0; i < warmup; i++) await OnceAsync(settings);
+
+        // Warm means what a long-running process has: its code compiled by the JIT's optimizing tier. With the runtime's
+        // default tiered compilation a method starts unoptimized (tier 0, then an instrumented tier for PGO) and is
+        // promoted only after the runtime has seen no new tier-0 compilation for 100 ms (TC_CallCountingDelayMs).
+        // Setups run back to back, a few ms apart, keep resetting that delay, so without pauses the code is never
+        // promoted: such runs measure tier-0 code (the "back to back" row). A server sees idle gaps and gets there;
+        // here the warm-up runs rounds of SETUP_WARMUP setups (default 60), each followed by a 300 ms pause, until a
+        // round compiles fewer than 20 new methods (at most SETUP_ROUNDS rounds, default 30): the JIT has converged.
+        var warmup = int.TryParse(Environment.GetEnvironmentVariable("SETUP_WARMUP"), out var w) && w >= 0 ? w : 60;
+        var maxRounds = int.TryParse(Environment.GetEnvironmentVariable("SETUP_ROUNDS"), out var r) && r >= 0 ? r : 30;
+        for (var i = 0; i < 3; i++) await OnceAsync(settings);
+        var backToBack = new List<Milestones>();
+        for (var i = 0; i < Math.Min(runs, 30); i++) backToBack.Add(await OnceAsync(settings));
+        var rounds = 0;
+        for (long before = -1, compiled = System.Runtime.JitInfo.GetCompiledMethodCount();
+             rounds < maxRounds && (before < 0 || compiled - before >= 20);
+             before = compiled, compiled = System.Runtime.JitInfo.GetCompiledMethodCount(), rounds++)
+        {
+            for (var i = 0; i < warmup; i++) await OnceAsync(settings);
+            await Task.Delay(300);
+        }
+        Console.WriteLine($"warm-up: {rounds} rounds of {warmup} setups and a 300 ms pause; {System.Runtime.JitInfo.GetCompiledMethodCount()} methods compiled in all");
+        using var jitListener = Environment.GetEnvironmentVariable("SETUP_JIT_TRACE") is { Length: > 0 } ? new JitListener() : null;
         var samples = new List<Milestones>();
         var (jitted, jitTime) = (System.Runtime.JitInfo.GetCompiledMethodCount(), System.Runtime.JitInfo.GetCompilationTime());
         for (var i = 0; i < runs; i++) samples.Add(await OnceAsync(settings));
         // JIT work during the measured runs (tier-1 recompilations in the background, or methods new to each connection).
         Console.WriteLine($"JIT during the measured runs: {System.Runtime.JitInfo.GetCompiledMethodCount() - jitted} methods, " +
                           $"{(System.Runtime.JitInfo.GetCompilationTime() - jitTime).TotalMilliseconds:F1} ms");
+        if (jitListener is not null) foreach (var m in jitListener.Methods) Console.WriteLine("  jit " + m);
 
         Console.WriteLine($"{"milestone (ms since CreateOffer)",-40} {"median",8} {"p90",8} {"min",8} {"max",8}");
         Row("signaling done (answer set on offerer)", samples.Select(s => s.Signaled));
         Row("ICE connected (both sides)", samples.Select(s => s.IceConnected));
         Row("connection connected (both: DTLS done)", samples.Select(s => s.Connected));
         Row("data channel open on both sides", samples.Select(s => s.Open));
+        Row($"  the same, back to back ({backToBack.Count} runs)", backToBack.Select(s => s.Open));
         Console.WriteLine($"{"phase (ms)",-40} {"median",8} {"p90",8} {"min",8} {"max",8}");
         Row("ICE: signaled -> ICE connected", samples.Select(s => s.IceConnected - s.Signaled));
         Row("DTLS: ICE connected -> connected", samples.Select(s => s.Connected - s.IceConnected));
@@ -177,5 +200,26 @@ public static class Setup
         for (var i = 0; i < 2000 && to.RemoteDescription is null; i++) await Task.Yield();
         for (var i = 0; i < 500 && to.RemoteDescription is null; i++) await Task.Delay(1);
         await to.AddIceCandidateAsync(c);
+    }
+}
+
+/// <summary>Names of the methods the runtime compiles (its JIT verbose events), to see what is still being tiered up.</summary>
+internal sealed class JitListener : System.Diagnostics.Tracing.EventListener
+{
+    public readonly System.Collections.Concurrent.ConcurrentQueue<string> Methods = new();
+    protected override void OnEventSourceCreated(System.Diagnostics.Tracing.EventSource source)
+    {
+        if (source.Name == "Microsoft-Windows-DotNETRuntime")
+            EnableEvents(source, System.Diagnostics.Tracing.EventLevel.Verbose, (System.Diagnostics.Tracing.EventKeywords)0x10);
+    }
+    protected override void OnEventWritten(System.Diagnostics.Tracing.EventWrittenEventArgs e)
+    {
+        if (e.EventName is "MethodLoadVerbose_V1" or "MethodLoadVerbose_V2" or "MethodLoadVerbose")
+        {
+            var ns = e.Payload?[e.PayloadNames!.IndexOf("MethodNamespace")];
+            var name = e.Payload?[e.PayloadNames!.IndexOf("MethodName")];
+            var flags = e.PayloadNames!.Contains("MethodFlags") ? e.Payload?[e.PayloadNames.IndexOf("MethodFlags")] : null;
+            Methods.Enqueue($"{ns}::{name} flags {flags}");
+        }
     }
 }
