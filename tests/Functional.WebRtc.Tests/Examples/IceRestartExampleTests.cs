@@ -30,33 +30,45 @@ public class IceRestartExampleTests(ITestOutputHelper output)
                 TimeSpan.FromSeconds(20), "the channel open");
             await ExchangeAsync(page, "before", 0);
             var server = Server(connections);
-            var before = await DescriptionsAsync(page);
-            var serverBefore = IceRestartExample.Ufrag(server.CurrentLocalDescription!);
-            Assert.Equal(before.Remote, serverBefore);
+            var received = 2;
+            // Twice: the second restart starts from credentials the first one made.
+            for (var round = 1; round <= 2; round++)
+            {
+                var before = await DescriptionsAsync(page);
+                Assert.Equal(before.Remote, IceRestartExample.Ufrag(server.CurrentLocalDescription!));
 
-            await page.EvaluateAsync("() => window.restartIce()").WaitAsync(TimeSpan.FromSeconds(15));
-            var after = await DescriptionsAsync(page);
-            output.WriteLine($"browser ufrag {before.Local} -> {after.Local}, ours {before.Remote} -> {after.Remote}");
-            Assert.NotEqual(before.Local, after.Local);
-            Assert.NotEqual(before.Remote, after.Remote);
-            Assert.Same(server, Server(connections)); // the same connection, renegotiated
-            Assert.Equal(after.Remote, IceRestartExample.Ufrag(server.CurrentLocalDescription!));
-            Assert.Equal(after.Local, IceRestartExample.Ufrag(server.CurrentRemoteDescription!));
+                await page.EvaluateAsync("() => window.restartIce()").WaitAsync(TimeSpan.FromSeconds(15));
+                var after = await DescriptionsAsync(page);
+                output.WriteLine($"restart {round}: browser ufrag {before.Local} -> {after.Local}, ours {before.Remote} -> {after.Remote}");
+                Assert.NotEqual(before.Local, after.Local);
+                Assert.NotEqual(before.Remote, after.Remote);
+                Assert.Same(server, Server(connections)); // the same connection, renegotiated
+                Assert.Equal(after.Remote, IceRestartExample.Ufrag(server.CurrentLocalDescription!));
+                Assert.Equal(after.Local, IceRestartExample.Ufrag(server.CurrentRemoteDescription!));
+                // Our answer is complete: it lists our candidates for the new generation (vanilla ICE).
+                var answer = await page.EvaluateAsync<string>("() => window.pc.remoteDescription.sdp").WaitAsync(Step);
+                Assert.Contains(answer.Split("\r\n"), l => l.StartsWith("a=candidate:", StringComparison.Ordinal) && l.Contains(" 127.0.0.1 ", StringComparison.Ordinal));
 
-            // Chromium is connected again on a pair of the new generation: its checks with the new credentials succeeded.
-            var pair = await ExampleHost.PollAsync(() => SelectedPairAsync(page), p =>
-                    p.GetProperty("ice").GetString() is "connected" or "completed" &&
-                    p.GetProperty("state").GetString() == "succeeded" && p.GetProperty("localUfrag").GetString() == after.Local,
-                TimeSpan.FromSeconds(10), "Chromium's selected pair on the new credentials");
-            output.WriteLine($"selected pair after the restart: {pair.GetRawText()}");
-            await ExampleHost.PollAsync(() => Task.FromResult(server.IceConnectionState), s => s is IceConnectionState.Connected or IceConnectionState.Completed,
-                Step, "our ICE connected");
-            Assert.Contains(host.Log.Lines, l => l == $"ice restart: ice-ufrag {before.Remote} -> {after.Remote} (browser's {after.Local})");
+                // Chromium is connected again on a pair of the new generation that got responses from our agent: its
+                // checks with the new credentials succeeded.
+                var pair = await ExampleHost.PollAsync(() => SelectedPairAsync(page), p =>
+                        p.GetProperty("ice").GetString() is "connected" or "completed" &&
+                        p.GetProperty("state").GetString() == "succeeded" && p.GetProperty("localUfrag").GetString() == after.Local &&
+                        p.GetProperty("responses").GetInt64() >= 1,
+                    TimeSpan.FromSeconds(10), "Chromium's selected pair on the new credentials");
+                output.WriteLine($"selected pair after restart {round}: {pair.GetRawText()}");
+                await ExampleHost.PollAsync(() => Task.FromResult(server.IceConnectionState), s => s is IceConnectionState.Connected or IceConnectionState.Completed,
+                    Step, "our ICE connected");
+                Assert.Contains(host.Log.Lines, l => l == $"ice restart: ice-ufrag {before.Remote} -> {after.Remote} (browser's {after.Local})");
 
-            // Both ways, on the same channel, after the restart, and still a few seconds later (consent on the new credentials).
-            await ExchangeAsync(page, "after", 2);
+                // Both ways, on the same channel, after the restart.
+                await ExchangeAsync(page, $"after {round}", received);
+                received += 2;
+            }
+
+            // Still a few seconds later (consent freshness runs on the new credentials).
             await Task.Delay(TimeSpan.FromSeconds(3));
-            await ExchangeAsync(page, "later", 4);
+            await ExchangeAsync(page, "later", received);
             Assert.Equal(PeerConnectionState.Connected, server.ConnectionState);
             var states = await page.EvaluateAsync<string[]>("() => window.iceStates");
             output.WriteLine($"Chromium's ICE states: {string.Join(", ", states)}");
@@ -95,7 +107,9 @@ public class IceRestartExampleTests(ITestOutputHelper output)
         let pair = null, local = null;
         stats.forEach(s => { if (s.type === 'transport' && s.selectedCandidatePairId) pair = stats.get(s.selectedCandidatePairId); });
         if (pair) local = stats.get(pair.localCandidateId);
+        const remote = pair ? stats.get(pair.remoteCandidateId) : null;
         return { ice: window.pc.iceConnectionState, state: pair ? pair.state : 'none', localUfrag: local ? (local.usernameFragment || '') : '',
+                 remote: remote ? remote.candidateType + ' ' + remote.address + ' ' + remote.port : '',
                  requests: pair ? pair.requestsReceived : 0, responses: pair ? pair.responsesReceived : 0 };
     }").WaitAsync(Step);
 }
