@@ -125,7 +125,7 @@ public sealed class Broadcaster(TextWriter log, BroadcastCounters counters, Canc
     private RtpRewrite _rewrite;
     private ushort _lastSequence;
     private uint _lastTimestamp;
-    private long _lastKeyframeRequest = long.MinValue;
+    private long _lastKeyframeRequest = long.MinValue / 2; // long ago, and now - it cannot overflow
 
     /// <summary>The track every subscriber receives: VP8, whatever publisher feeds it.</summary>
     public TrackLocalStaticRtp Output { get; } = new(RtpCodecCapability.Vp8, "video", "broadcast");
