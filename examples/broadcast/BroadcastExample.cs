@@ -185,9 +185,13 @@ public sealed class Broadcaster(TextWriter log, BroadcastCounters counters, Canc
         var publisher = Volatile.Read(ref _publisher);
         if (publisher is null) return;
         var now = Environment.TickCount64;
-        var last = Interlocked.Read(ref _lastKeyframeRequest);
-        if (!force && now - last < (long)KeyframeRequestInterval.TotalMilliseconds) return;
-        if (Interlocked.CompareExchange(ref _lastKeyframeRequest, now, last) != last && !force) return;
+        if (force) Interlocked.Exchange(ref _lastKeyframeRequest, now);
+        else
+        {
+            var last = Interlocked.Read(ref _lastKeyframeRequest);
+            if (now - last < (long)KeyframeRequestInterval.TotalMilliseconds) return;
+            if (Interlocked.CompareExchange(ref _lastKeyframeRequest, now, last) != last) return; // another subscriber's went out just now
+        }
         publisher.Pc.WriteRtcp(new PictureLossIndication(senderSsrc, publisher.Track.Ssrc));
         counters.KeyframeRequest();
     }

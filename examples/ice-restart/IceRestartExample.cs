@@ -22,6 +22,7 @@ public sealed record IceRestartOptions
 /// an offer with new ICE credentials (the browser's createOffer({ iceRestart: true })) restarts ICE and our answer
 /// carries new credentials too (RFC 8839 4.4.1.1.1). The data channel the page opens is echoed ("echo: " + text) across
 /// restarts. Runs until <paramref name="cancel"/> fires; then closes every connection and the HTTP listener.
+/// <paramref name="connections"/>, when given, holds the connections by page id while they run (lock it to read).
 /// </summary>
 public static class IceRestartExample
 {
