@@ -105,7 +105,8 @@ public static class BroadcastExample
 
 /// <summary>
 /// One broadcast: the publisher's video track is read into one buffer and written to <see cref="Output"/>, which every
-/// subscriber's connection sends. Nothing is allocated per packet on that path. A later publisher replaces the
+/// subscriber's connection sends. Nothing is allocated per packet on that path (buffer reads, an in-place rewrite, the
+/// senders' pooled copies; ForwardingPathTests measures those APIs). A later publisher replaces the
 /// current one; an <see cref="RtpRewrite"/> keeps the broadcast's sequence numbers and timestamps continuous across
 /// the switch, so subscribers see one stream.
 /// </summary>
