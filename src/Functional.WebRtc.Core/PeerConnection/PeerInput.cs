@@ -20,6 +20,7 @@ namespace Functional.WebRtc.Core.PeerConnection;
 [JsonDerivedType(typeof(RemoveTrack), "remove-track")]
 [JsonDerivedType(typeof(StopTransceiver), "stop-transceiver")]
 [JsonDerivedType(typeof(SetDirection), "set-direction")]
+[JsonDerivedType(typeof(SetSendEncodings), "set-send-encodings")]
 [JsonDerivedType(typeof(CreateDataChannel), "create-data-channel")]
 [JsonDerivedType(typeof(IceStateChanged), "ice-state")]
 [JsonDerivedType(typeof(DtlsStateChanged), "dtls-state")]
@@ -44,6 +45,12 @@ public abstract record PeerInput
     public sealed record RemoveTrack(int TransceiverIndex) : PeerInput;
     public sealed record StopTransceiver(int TransceiverIndex) : PeerInput;
     public sealed record SetDirection(int TransceiverIndex, Direction Direction) : PeerInput;
+    /// <summary>The rids of a sender's simulcast layers, in order (W3C sendEncodings, Pion's AddEncoding); none to clear.</summary>
+    public sealed record SetSendEncodings(int TransceiverIndex, string[] Rids) : PeerInput
+    {
+        public bool Equals(SetSendEncodings? o) => o is not null && TransceiverIndex == o.TransceiverIndex && Rids.SequenceEqual(o.Rids);
+        public override int GetHashCode() => HashCode.Combine(TransceiverIndex, Rids.Length);
+    }
     public sealed record CreateDataChannel(string Label) : PeerInput;
     public sealed record IceStateChanged(IceConnectionState State) : PeerInput;
     public sealed record DtlsStateChanged(DtlsTransportState State) : PeerInput;
