@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using Functional.WebRtc.Core.Sdp;
+using Functional.WebRtc.Core.Signaling;
 using Functional.WebRtc.Media;
 using Functional.WebRtc.Tests.Connection;
 using LanguageExt;
@@ -315,5 +316,36 @@ public class SimulcastSendTests
         Assert.Equal(2, inbound.Count);
         Assert.All(inbound, i => Assert.Equal(18L, i["framesReceived"]));
         Assert.All(inbound, i => Assert.InRange((double)i["framesPerSecond"]!, 1.0, 18.0));
+    }
+    [Fact]
+    public async Task AnsweringASimulcastReceiveOfferSendsTheAskedLayers()
+    {
+        // An SFU-like offerer asks to receive two layers (a=rid recv, a=simulcast:recv, RFC 8853 5.3.1); our answerer has three.
+        await using var pair = new LoopbackPair();
+        pair.Offerer.AddTransceiverFromKind(MediaKind.Video, Direction.RecvOnly);
+        var received = new Received();
+        received.Attach(pair.Offerer);
+        await pair.Offerer.SetLocalDescriptionAsync(await pair.Offerer.CreateOfferAsync());
+        await pair.Offerer.GatheringComplete.WaitAsync(Limit);
+        var sdp = pair.Offerer.LocalDescription!.Sdp;
+        var mid = sdp.IndexOf("a=mid:", StringComparison.Ordinal);
+        var lineEnd = sdp.IndexOf("\r\n", mid, StringComparison.Ordinal) + 2;
+        var asking = sdp[..lineEnd] + "a=rid:f recv\r\na=rid:q recv\r\na=simulcast:recv f;q\r\n" + sdp[lineEnd..];
+        await pair.Answerer.SetRemoteDescriptionAsync(SessionDescription.Offer(asking));
+        var (sender, layers) = AddSimulcast(pair.Answerer, Rids);
+        await pair.Answerer.SetLocalDescriptionAsync(await pair.Answerer.CreateAnswerAsync());
+        await pair.Answerer.GatheringComplete.WaitAsync(Limit);
+        var answer = Video(pair.Answerer.LocalDescription);
+        Assert.Equal("send f;q", answer.GetSimulcast().Map(x => x.ToString()).IfNone(""));
+        await pair.Offerer.SetRemoteDescriptionAsync(pair.Answerer.LocalDescription!);
+        await LoopbackPair.WaitForAsync(() => sender.CanSend, Limit, "sender ready");
+
+        Assert.Equal(new[] { true, false, true }, sender.GetParameters().Encodings.Map(e => e.Active)); // h was not asked for
+        await WriteFramesAsync(layers, 1, 10);
+        await LoopbackPair.WaitForAsync(() => received.Count("q") >= 10 && received.Count("f") >= 10, Limit,
+            () => "q and f arrive: " + string.Join(", ", received.Packets.Select(kv => $"{kv.Key}={kv.Value.Count}")));
+        Assert.Equal(new[] { "f", "q" }, received.Tracks.Keys.Order());
+        Assert.All(received.Packets["q"], x => Assert.Equal((byte)0x10, x.Marker));
+        Assert.All(received.Packets["f"], x => Assert.Equal((byte)0x12, x.Marker));
     }
 }
