@@ -235,9 +235,12 @@ public sealed class RtpSender
         return null;
     }
 
-    /// <summary>Whether a layer's packets go out now: it is active, and it is a negotiated rid (or, without simulcast, the first layer).</summary>
-    private bool Sends(SendLayer layer, int index) =>
-        layer.Active && (_negotiatedRids.Length == 0 ? index == 0 : layer.Rid is not null && Array.IndexOf(_negotiatedRids, layer.Rid) >= 0);
+    /// <summary>Whether a layer's packets go out now: it is active, and the negotiation accepted it.</summary>
+    private bool Sends(SendLayer layer, int index) => layer.Active && Accepted(layer, index);
+
+    /// <summary>Whether the negotiation accepted a layer: its rid is negotiated, or without simulcast it is the first layer.</summary>
+    private bool Accepted(SendLayer layer, int index) =>
+        _negotiatedRids.Length == 0 ? index == 0 : layer.Rid is not null && Array.IndexOf(_negotiatedRids, layer.Rid) >= 0;
 
     private static MediaDescription? Section(SessionDescription description, string? mid) =>
         mid is null ? null : description.TryUnmarshal().Match(
@@ -418,7 +421,8 @@ public sealed class RtpSender
     /// Changes how the layers are sent (W3C setParameters), taking parameters from the last <see cref="GetParameters"/>:
     /// an encoding set inactive sends nothing until set active again; MaxBitrate and ScaleResolutionDownBy are kept (this
     /// sender does not encode: they are for the application's encoders, and GetParameters returns them). Throws
-    /// InvalidStateException when the sender is stopped or GetParameters was not called since the last SetParameters,
+    /// InvalidStateException when the sender is stopped, has not negotiated sending yet, or GetParameters was not called
+    /// since the last SetParameters,
     /// InvalidModificationException for a stale TransactionId or a change to what cannot change (the number of encodings,
     /// their rids and SSRCs, payload types, codecs, header extensions, RTCP), RtcRangeException for
     /// ScaleResolutionDownBy below 1.
@@ -445,11 +449,14 @@ public sealed class RtpSender
             }
             if (!parameters.Codecs.SequenceEqual(last.Codecs) || !parameters.HeaderExtensions.SequenceEqual(last.HeaderExtensions) || parameters.Rtcp != last.Rtcp)
                 throw Bad("codecs, header extensions and RTCP parameters cannot change");
+            // libwebrtc likewise refuses parameters made before negotiation: they lack the negotiated values.
+            if (!TryResolve(out _)) throw new InvalidStateException(new Core.RtcError.InvalidState("the sender has not negotiated sending yet"));
             var layers = _layers;
             for (var i = 0; i < layers.Length; i++)
             {
                 var (given, was) = (parameters.Encodings[i], last.Encodings[i]);
-                // GetParameters reports whether a layer is sent now; a value handed back unchanged leaves the layer's own flag.
+                // GetParameters reports whether a layer is sent: for a layer the negotiation accepted that is its flag; a
+                // layer it did not accept reads inactive, and handing that back unchanged leaves the layer's flag alone.
                 if (given.Active != was.Active) layers[i].Active = given.Active;
                 layers[i].MaxBitrate = given.MaxBitrate;
                 layers[i].ScaleResolutionDownBy = given.ScaleResolutionDownBy;

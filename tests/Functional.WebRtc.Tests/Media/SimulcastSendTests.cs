@@ -247,7 +247,10 @@ public class SimulcastSendTests
         sender.AddEncoding(new TrackLocalStaticRtp(RtpCodecCapability.Vp8, "b", "s", "h"));
         Assert.Equal(new[] { "q", "h" }, sender.Rids);
         Assert.Equal(new[] { "q", "h" }, sender.GetParameters().Encodings.Map(e => e.Rid!));
-        Assert.All(sender.GetParameters().Encodings, e => Assert.False(e.Active)); // nothing negotiated yet
+        var before = sender.GetParameters();
+        Assert.All(before.Encodings, e => Assert.False(e.Active)); // nothing negotiated yet
+        // As in libwebrtc, parameters made before negotiation cannot be set: they lack the negotiated values.
+        Assert.Throws<InvalidStateException>(() => sender.SetParameters(before with { Encodings = before.Encodings.Map(e => e with { MaxBitrate = 1000 }) }));
     }
 
     [Fact]
@@ -347,5 +350,31 @@ public class SimulcastSendTests
         Assert.Equal(new[] { "f", "q" }, received.Tracks.Keys.Order());
         Assert.All(received.Packets["q"], x => Assert.Equal((byte)0x10, x.Marker));
         Assert.All(received.Packets["f"], x => Assert.Equal((byte)0x12, x.Marker));
+    }
+    [Fact]
+    public async Task APlainSendersOnlyEncodingPausesAndResumes()
+    {
+        await using var pair = new LoopbackPair();
+        var track = new TrackLocalStaticRtp(RtpCodecCapability.Vp8, "plain", "stream");
+        var sender = pair.Offerer.AddTrack(track);
+        var received = new Received();
+        received.Attach(pair.Answerer);
+        await ConnectAsync(pair, sender);
+        Assert.Contains("a=ssrc:", pair.Offerer.LocalDescription!.Sdp); // no simulcast: the stream is named by SSRC
+        Assert.DoesNotContain("a=simulcast", pair.Offerer.LocalDescription!.Sdp);
+
+        await WriteFramesAsync([track], 1, 5);
+        await LoopbackPair.WaitForAsync(() => received.Count("(none)") >= 5, Limit, "5 packets");
+        var p = sender.GetParameters();
+        sender.SetParameters(p with { Encodings = p.Encodings.Map(e => e with { Active = false }) });
+        Assert.False(sender.GetParameters().Encodings[0].Active);
+        var sentBefore = sender.Sent.Packets;
+        await WriteFramesAsync([track], 6, 5);
+        Assert.Equal(sentBefore, sender.Sent.Packets); // an inactive encoding sends nothing
+        var q = sender.GetParameters();
+        sender.SetParameters(q with { Encodings = q.Encodings.Map(e => e with { Active = true }) });
+        await WriteFramesAsync([track], 11, 5);
+        await LoopbackPair.WaitForAsync(() => received.Count("(none)") >= 10, Limit, () => $"resumed: {received.Count("(none)")}");
+        Assert.DoesNotContain(received.Packets["(none)"], x => x.Seq is >= 6 and <= 10);
     }
 }
