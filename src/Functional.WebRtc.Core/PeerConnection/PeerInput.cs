@@ -41,7 +41,8 @@ public abstract record PeerInput
         public override int GetHashCode() => HashCode.Combine(IceServers.Length, Fingerprints.Length, BundlePolicy);
     }
     public sealed record AddTrack(string TrackId, string StreamId, MediaKind Kind) : PeerInput;
-    public sealed record AddTransceiver(MediaKind Kind, Direction Direction) : PeerInput;
+    /// <summary>W3C addTransceiver: of a kind, or with a track (its id and stream id) to send; always a new transceiver.</summary>
+    public sealed record AddTransceiver(MediaKind Kind, Direction Direction, string? TrackId = null, string? StreamId = null) : PeerInput;
     public sealed record RemoveTrack(int TransceiverIndex) : PeerInput;
     public sealed record StopTransceiver(int TransceiverIndex) : PeerInput;
     public sealed record SetDirection(int TransceiverIndex, Direction Direction) : PeerInput;

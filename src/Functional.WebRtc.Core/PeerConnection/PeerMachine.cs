@@ -46,7 +46,10 @@ public static class PeerMachine
             PeerInput.SetRemoteDescription i => SetRemote(state, i.Description),
             PeerInput.SetConfiguration i => SetConfiguration(state, i),
             PeerInput.AddTrack i => AddTrack(state, i),
-            PeerInput.AddTransceiver i => AddTransceiver(state, i.Kind, i.Direction, None),
+            PeerInput.AddTransceiver { TrackId: null } i => AddTransceiver(state, i.Kind, i.Direction, None),
+            PeerInput.AddTransceiver i => state.Transceivers.Exists(t => t.Sender.Exists(x => x.Id == i.TrackId))
+                ? Fail(state, new RtcError.InvalidAccess($"track {i.TrackId} is already added"))
+                : AddTransceiver(state, i.Kind, i.Direction, new TrackInfo(i.TrackId, string.IsNullOrEmpty(i.StreamId) ? "-" : i.StreamId, i.Kind)),
             PeerInput.RemoveTrack i => WithTransceiver(state, i.TransceiverIndex, t => t with
             {
                 Sender = None,

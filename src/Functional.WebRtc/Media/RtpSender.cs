@@ -465,6 +465,16 @@ public sealed class RtpSender
         }
     }
 
+    /// <summary>The values addTransceiver's sendEncodings give a layer before anything is negotiated.</summary>
+    internal void InitEncoding(int index, bool active, ulong? maxBitrate, double? scaleResolutionDownBy)
+    {
+        lock (_lock)
+        {
+            var layer = _layers[index];
+            (layer.Active, layer.MaxBitrate, layer.ScaleResolutionDownBy) = (active, maxBitrate, scaleResolutionDownBy);
+        }
+    }
+
     /// <summary>The negotiated RTX payload type, or null when retransmissions go on the media stream itself.</summary>
     public byte? RtxPayloadType { get { lock (_lock) return _rtxPayloadType < 0 ? null : (byte)_rtxPayloadType; } }
 

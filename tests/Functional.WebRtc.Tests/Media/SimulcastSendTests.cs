@@ -377,4 +377,57 @@ public class SimulcastSendTests
         await LoopbackPair.WaitForAsync(() => received.Count("(none)") >= 10, Limit, () => $"resumed: {received.Count("(none)")}");
         Assert.DoesNotContain(received.Packets["(none)"], x => x.Seq is >= 6 and <= 10);
     }
+    [Fact]
+    public async Task AddTransceiverWithSendEncodingsAsTheW3CHasIt()
+    {
+        await using var pair = new LoopbackPair();
+        var free = pair.Offerer.AddTransceiverFromKind(MediaKind.Video, Direction.RecvOnly);
+        var q = new TrackLocalStaticRtp(RtpCodecCapability.Vp8, "cam", "s", "q");
+        var h = new TrackLocalStaticRtp(RtpCodecCapability.Vp8, "cam", "s", "h");
+        var f = new TrackLocalStaticRtp(RtpCodecCapability.Vp8, "cam", "s", "f");
+        var sender = pair.Offerer.AddTransceiver(q, new RtpTransceiverInit(Direction.SendOnly,
+        [
+            new RtpEncodingInit("q", ScaleResolutionDownBy: 4, MaxBitrate: 150_000),
+            new RtpEncodingInit("h", h, Active: false, ScaleResolutionDownBy: 2),
+            new RtpEncodingInit("f", f),
+        ]));
+        Assert.NotEqual(free, sender.Transceiver); // always a new transceiver, unlike AddTrack
+        Assert.Equal(Direction.SendOnly, sender.Transceiver.Direction);
+        var received = new Received();
+        received.Attach(pair.Answerer);
+        await ConnectAsync(pair, sender);
+        var offer = pair.Offerer.LocalDescription!.Sdp;
+        Assert.Contains("a=simulcast:send q;h;f", offer);
+        Assert.Contains("a=sendonly", offer);
+
+        var p = sender.GetParameters();
+        Assert.Equal(new[] { true, false, true }, p.Encodings.Map(e => e.Active));
+        Assert.Equal(new ulong?[] { 150_000, null, null }, p.Encodings.Map(e => e.MaxBitrate));
+        Assert.Equal(new double?[] { 4, 2, null }, p.Encodings.Map(e => e.ScaleResolutionDownBy));
+        await WriteFramesAsync([q, h, f], 1, 10);
+        await LoopbackPair.WaitForAsync(() => received.Count("q") >= 10 && received.Count("f") >= 10, Limit, "q and f arrive");
+        await Task.Delay(100);
+        Assert.Equal(0, received.Count("h"));
+    }
+
+    [Fact]
+    public void AddTransceiverChecksTheSendEncodings()
+    {
+        using var pc = new PeerConnection();
+        var q = new TrackLocalStaticRtp(RtpCodecCapability.Vp8, "cam", "s", "q");
+        var h = new TrackLocalStaticRtp(RtpCodecCapability.Vp8, "cam", "s", "h");
+        Assert.Throws<ArgumentException>(() => pc.AddTransceiver(q, new RtpTransceiverInit(SendEncodings: [new("q"), new("h")]))); // h has no track
+        Assert.Throws<ArgumentException>(() => pc.AddTransceiver(q, new RtpTransceiverInit(SendEncodings: [new("q"), new("x", h)]))); // rid differs
+        Assert.Throws<RtcTypeException>(() => pc.AddTransceiver(q, new RtpTransceiverInit(SendEncodings: [new("q"), new("q", q)])));
+        Assert.Throws<RtcTypeException>(() => pc.AddTransceiver(q, new RtpTransceiverInit(SendEncodings: [new("q"), new(null, h)])));
+        Assert.Throws<RtcRangeException>(() => pc.AddTransceiver(q, new RtpTransceiverInit(SendEncodings: [new("q", ScaleResolutionDownBy: 0.5), new("h", h)])));
+        var other = new TrackLocalStaticRtp(RtpCodecCapability.Vp8, "other", "s", "h");
+        Assert.Throws<InvalidModificationException>(() => pc.AddTransceiver(q, new RtpTransceiverInit(SendEncodings: [new("q"), new("h", other)])));
+        Assert.Empty(pc.GetTransceivers()); // every check comes before the transceiver is added
+        pc.AddTransceiver(q);
+        Assert.Throws<InvalidAccessException>(() => pc.AddTransceiver(q)); // a track is sent once
+        var plain = pc.AddTransceiver(new TrackLocalStaticRtp(RtpCodecCapability.Vp8, "plain", "s"), new RtpTransceiverInit(Direction.SendOnly));
+        Assert.Single(plain.GetParameters().Encodings);
+        Assert.Equal(Direction.SendOnly, plain.Transceiver.Direction);
+    }
 }

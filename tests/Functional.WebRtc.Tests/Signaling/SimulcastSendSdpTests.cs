@@ -206,5 +206,22 @@ public class SimulcastSendSdpTests
         Assert.Contains("\"set-send-encodings\"", json);
         Assert.Equal(input, Input.FromJson(json));
         Assert.NotEqual(input, new Input.SetSendEncodings(3, ["q"]));
+        Input add = new Input.AddTransceiver(MediaKind.Video, Direction.SendOnly, "cam", "s");
+        Assert.Equal(add, Input.FromJson(add.ToJson()));
+        Assert.Equal(new Input.AddTransceiver(MediaKind.Audio, Direction.RecvOnly), Input.FromJson(new Input.AddTransceiver(MediaKind.Audio, Direction.RecvOnly).ToJson()));
+    }
+
+    [Fact]
+    public void AddTransceiverWithATrackAlwaysMakesANewSendingTransceiver()
+    {
+        var state = Run(New(), new Input.AddTransceiver(MediaKind.Video, Direction.RecvOnly)).State;
+        state = Run(state, new Input.AddTransceiver(MediaKind.Video, Direction.SendOnly, "cam", "s")).State;
+        Assert.Equal(2, state.Transceivers.Count);
+        Assert.True(state.Transceivers[0].Sender.IsNone);
+        Assert.Equal(new TrackInfo("cam", "s", MediaKind.Video), state.Transceivers[1].Sender);
+        Assert.Equal(Direction.SendOnly, state.Transceivers[1].Direction);
+        Assert.IsType<RtcError.InvalidAccess>(Error(state, new Input.AddTransceiver(MediaKind.Video, Direction.SendOnly, "cam", "s")));
+        var offer = Describe(ref state, new Input.CreateOffer()).TryUnmarshal().IfLeft(e => throw new Exception(e.ToString()));
+        Assert.Equal("s cam", offer.Media[1].AttributeValue("msid").Map(v => v.ToString()).IfNone(""));
     }
 }
