@@ -199,7 +199,8 @@ public sealed class RtpSender
             byte IdOf(string uri) => ids.Find(e => e.Uri == uri).Map(e => (byte)e.Id).IfNone(0);
             (_midId, _ridId, _repairedRidId) = (IdOf(MediaEngine.MidUri), IdOf(MediaEngine.RidUri), IdOf(MediaEngine.RepairedRidUri));
             _midBytes = System.Text.Encoding.ASCII.GetBytes(midText ?? "");
-            _negotiatedRids = localSection is null || remoteSection is null ? [] : [.. SimulcastSend.NegotiatedRids(localSection, remoteSection)];
+            // Without the rtp-stream-id extension the peer could not tell the layers apart: then no simulcast, as libwebrtc.
+            _negotiatedRids = localSection is null || remoteSection is null || _ridId == 0 ? [] : [.. SimulcastSend.NegotiatedRids(localSection, remoteSection)];
             _resolvedTx = null;
         }
         if (_payloadType < 0) return false;

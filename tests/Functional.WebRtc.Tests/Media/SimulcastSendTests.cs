@@ -430,4 +430,23 @@ public class SimulcastSendTests
         Assert.Single(plain.GetParameters().Encodings);
         Assert.Equal(Direction.SendOnly, plain.Transceiver.Direction);
     }
+    [Fact]
+    public async Task WithoutTheRidExtensionOnlyTheFirstLayerIsSent()
+    {
+        // The answerer does not do rtp-stream-id: layers could not be told apart, so the first goes alone (as libwebrtc).
+        var noRid = MediaEngine.Default with { HeaderExtensions = MediaEngine.Default.HeaderExtensions.Filter(h => h.Uri != MediaEngine.RidUri) };
+        await using var pair = new LoopbackPair(answerer: new SettingEngine { MediaEngine = noRid });
+        var (sender, layers) = AddSimulcast(pair.Offerer, Rids);
+        var received = new Received();
+        received.Attach(pair.Answerer);
+        await ConnectAsync(pair, sender);
+        Assert.DoesNotContain(MediaEngine.RidUri, pair.Answerer.LocalDescription!.Sdp);
+        Assert.Equal(new[] { true, false, false }, sender.GetParameters().Encodings.Map(e => e.Active));
+
+        await WriteFramesAsync(layers, 1, 10);
+        await LoopbackPair.WaitForAsync(() => received.Count("(none)") >= 10, Limit, () => $"first layer: {received.Count("(none)")}");
+        await Task.Delay(100);
+        Assert.Equal(1, Volatile.Read(ref received.OnTrack));
+        Assert.All(received.Packets["(none)"], x => Assert.Equal((byte)0x10, x.Marker));
+    }
 }
