@@ -139,6 +139,8 @@ public sealed partial class PeerConnection
             };
             if (counters is not null && Interlocked.Read(ref counters.LastAtTicks) is var last and > 0)
                 values.Add(("lastPacketReceivedTimestamp", TimeSpan.FromTicks(last).TotalMilliseconds));
+            if (track.Rid is not null) values.Add(("rid", track.Rid));
+            if (track.Kind == MediaKind.Video) { values.Add(("framesReceived", track.FramesReceived)); values.Add(("framesPerSecond", (double)track.FramesPerSecond(MediaNow))); }
             if (_remoteOutbound.ContainsKey(ssrc)) values.Add(("remoteId", $"ROA{ssrc}"));
             add("inbound-rtp", $"I{ssrc}", values.ToArray());
         }
@@ -148,21 +150,24 @@ public sealed partial class PeerConnection
                 add("inbound-rtp", $"I{ssrc}", [("ssrc", ssrc), ("transportId", "T01"), ("packetsReceived", packets)]);
 
         foreach (var sender in GetSenders())
+        foreach (var layer in sender.LayerStats(MediaNow)) // one outbound-rtp per layer (a simulcast sender has several)
         {
-            var ssrc = sender.Ssrc;
+            var ssrc = layer.Ssrc;
             var track = sender.Track;
             var kind = sender.Transceiver.Kind;
-            var (headerBytes, retransmittedBytes) = sender.SentBytes;
             _feedbackReceived.TryGetValue(ssrc, out var fb);
             var values = new List<(string, object?)>
             {
                 ("ssrc", ssrc), ("transportId", "T01"), ("kind", KindText(kind)), ("mid", sender.Transceiver.Mid),
-                ("packetsSent", (long)sender.Sent.Packets), ("bytesSent", (long)sender.Sent.Octets), ("headerBytesSent", headerBytes),
-                ("retransmittedPacketsSent", sender.Retransmitted), ("retransmittedBytesSent", retransmittedBytes),
+                ("packetsSent", layer.Packets), ("bytesSent", layer.Octets), ("headerBytesSent", layer.HeaderBytes),
+                ("retransmittedPacketsSent", layer.Retransmitted), ("retransmittedBytesSent", layer.RetransmittedBytes),
                 ("nackCount", fb is null ? 0L : Interlocked.Read(ref fb.Nacks)),
                 ("pliCount", fb is null ? 0L : Interlocked.Read(ref fb.Plis)),
                 ("firCount", fb is null ? 0L : Interlocked.Read(ref fb.Firs)),
+                ("active", layer.Active),
             };
+            if (layer.Rid is not null) values.Add(("rid", layer.Rid));
+            if (kind == MediaKind.Video) { values.Add(("framesSent", layer.Frames)); values.Add(("framesPerSecond", (double)layer.FramesPerSecond)); }
             if (sender.PayloadType is { } pt && track is not null)
                 values.Add(("codecId", CodecId("O", sender.Transceiver.Mid, pt, kind, track.Codec.MimeType, track.Codec.ClockRate)));
             if (_remoteInbound.ContainsKey(ssrc)) values.Add(("remoteId", $"RIA{ssrc}"));
@@ -171,7 +176,7 @@ public sealed partial class PeerConnection
 
         foreach (var (ssrc, ri) in _remoteInbound)
         {
-            var sender = _senders.FirstOrDefault(s => s.Ssrc == ssrc);
+            var sender = _senders.FirstOrDefault(s => s.HasSsrc(ssrc));
             var values = new List<(string, object?)>
             {
                 ("ssrc", ssrc), ("transportId", "T01"), ("localId", $"O{ssrc}"),

@@ -20,6 +20,7 @@ namespace Functional.WebRtc.Core.PeerConnection;
 [JsonDerivedType(typeof(RemoveTrack), "remove-track")]
 [JsonDerivedType(typeof(StopTransceiver), "stop-transceiver")]
 [JsonDerivedType(typeof(SetDirection), "set-direction")]
+[JsonDerivedType(typeof(SetSendEncodings), "set-send-encodings")]
 [JsonDerivedType(typeof(CreateDataChannel), "create-data-channel")]
 [JsonDerivedType(typeof(IceStateChanged), "ice-state")]
 [JsonDerivedType(typeof(DtlsStateChanged), "dtls-state")]
@@ -40,10 +41,17 @@ public abstract record PeerInput
         public override int GetHashCode() => HashCode.Combine(IceServers.Length, Fingerprints.Length, BundlePolicy);
     }
     public sealed record AddTrack(string TrackId, string StreamId, MediaKind Kind) : PeerInput;
-    public sealed record AddTransceiver(MediaKind Kind, Direction Direction) : PeerInput;
+    /// <summary>W3C addTransceiver: of a kind, or with a track (its id and stream id) to send; always a new transceiver.</summary>
+    public sealed record AddTransceiver(MediaKind Kind, Direction Direction, string? TrackId = null, string? StreamId = null) : PeerInput;
     public sealed record RemoveTrack(int TransceiverIndex) : PeerInput;
     public sealed record StopTransceiver(int TransceiverIndex) : PeerInput;
     public sealed record SetDirection(int TransceiverIndex, Direction Direction) : PeerInput;
+    /// <summary>The rids of a sender's simulcast layers, in order (W3C sendEncodings, Pion's AddEncoding); none to clear.</summary>
+    public sealed record SetSendEncodings(int TransceiverIndex, string[] Rids) : PeerInput
+    {
+        public bool Equals(SetSendEncodings? o) => o is not null && TransceiverIndex == o.TransceiverIndex && Rids.SequenceEqual(o.Rids);
+        public override int GetHashCode() => HashCode.Combine(TransceiverIndex, Rids.Length);
+    }
     public sealed record CreateDataChannel(string Label) : PeerInput;
     public sealed record IceStateChanged(IceConnectionState State) : PeerInput;
     public sealed record DtlsStateChanged(DtlsTransportState State) : PeerInput;

@@ -46,7 +46,10 @@ public static class PeerMachine
             PeerInput.SetRemoteDescription i => SetRemote(state, i.Description),
             PeerInput.SetConfiguration i => SetConfiguration(state, i),
             PeerInput.AddTrack i => AddTrack(state, i),
-            PeerInput.AddTransceiver i => AddTransceiver(state, i.Kind, i.Direction, None),
+            PeerInput.AddTransceiver { TrackId: null } i => AddTransceiver(state, i.Kind, i.Direction, None),
+            PeerInput.AddTransceiver i => state.Transceivers.Exists(t => t.Sender.Exists(x => x.Id == i.TrackId))
+                ? Fail(state, new RtcError.InvalidAccess($"track {i.TrackId} is already added"))
+                : AddTransceiver(state, i.Kind, i.Direction, new TrackInfo(i.TrackId, string.IsNullOrEmpty(i.StreamId) ? "-" : i.StreamId, i.Kind)),
             PeerInput.RemoveTrack i => WithTransceiver(state, i.TransceiverIndex, t => t with
             {
                 Sender = None,
@@ -56,6 +59,7 @@ public static class PeerMachine
             PeerInput.SetDirection i => i.Direction == Direction.Stopped
                 ? Fail(state, new RtcError.Type("use Stop() to stop a transceiver"))
                 : WithTransceiver(state, i.TransceiverIndex, t => t with { Direction = i.Direction }),
+            PeerInput.SetSendEncodings i => SetSendEncodings(state, i),
             PeerInput.CreateDataChannel => Done(state with { DataChannels = state.DataChannels + 1 }),
             PeerInput.IceStateChanged i => TransportStates(state, i.State, state.Dtls),
             PeerInput.DtlsStateChanged i => TransportStates(state, state.Ice, i.State),
@@ -389,6 +393,15 @@ public static class PeerMachine
             new Output.Completed(TransceiverIndex: index));
     }
 
+    private static Step<PeerState, Output> SetSendEncodings(PeerState s, PeerInput.SetSendEncodings a)
+    {
+        var found = s.Transceivers.Find(t => t.Index == a.TransceiverIndex);
+        if (found.IsNone) return Fail(s, new RtcError.InvalidAccess($"no transceiver {a.TransceiverIndex}"));
+        return SimulcastSend.WithEncodings((Transceiver)found, a.Rids ?? [], s.Entropy).Match(
+            ok => Done(s with { Entropy = ok.Entropy, Transceivers = s.Transceivers.Map(t => t.Index == a.TransceiverIndex ? ok.Transceiver : t) }),
+            e => Fail(s, e));
+    }
+
     private static Step<PeerState, Output> WithTransceiver(PeerState s, int index, Func<Transceiver, Transceiver> change)
     {
         var found = s.Transceivers.Find(t => t.Index == index);
@@ -476,6 +489,7 @@ public static class PeerMachine
                 var msid = m.AttributeValue("msid").Map(v => v.ToString());
                 var wanted = t.Sender.Map(tr => $"{tr.StreamId} {tr.Id}");
                 if (msid != wanted) return true;
+                if (s.CurrentLocal.Exists(d => d.Type == SdpType.Offer) && SimulcastSend.OfferedRidsDiffer(t, m)) return true;
             }
         }
         return false;

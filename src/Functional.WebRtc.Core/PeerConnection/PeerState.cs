@@ -13,7 +13,8 @@ public sealed record TrackInfo(string Id, string StreamId, MediaKind Kind);
 
 /// <summary>
 /// An RTP transceiver (W3C RTCRtpTransceiver) as data: its mid once associated, what the application wants
-/// (Direction), what was negotiated (CurrentDirection), the local track it sends, and its SSRCs.
+/// (Direction), what was negotiated (CurrentDirection), the local track it sends, and its SSRCs; a simulcast sender
+/// also has its rid layers (Encodings, the first on Ssrc/RtxSsrc; empty without simulcast).
 /// </summary>
 public sealed record Transceiver(
     int Index,
@@ -25,7 +26,8 @@ public sealed record Transceiver(
     uint Ssrc,
     uint RtxSsrc,
     bool Stopped,
-    bool CreatedByRemote)
+    bool CreatedByRemote,
+    Arr<SendEncoding> Encodings = default)
 {
     public bool IsAssociated => Mid.IsSome;
 }

@@ -160,7 +160,7 @@ public static class Jsep
     {
         var codecs = local.Config.Media.CodecsFor(t.Kind);
         var extensions = local.Config.Media.ExtensionsFor(t.Kind).Map(h => (h.Id, h.Uri));
-        return RtpSection(local, t, codecs, extensions, t.Direction);
+        return RtpSection(local, t, codecs, extensions, t.Direction, sendSimulcast: t.Direction.Sends() ? SimulcastSend.OfferAttributes(t) : default);
     }
 
     private static Option<MediaDescription> AnswerMediaSection(LocalParameters local, Transceiver t, MediaDescription offered)
@@ -184,7 +184,8 @@ public static class Jsep
         var ourUris = engine.ExtensionsFor(kind).Map(h => h.Uri).ToHashSet();
         var extensions = Extmaps(offered).Filter(e => ourUris.Contains(e.Uri));
         var direction = t.Direction.AnswerTo(DirectionOf(offered));
-        return RtpSection(local, t, accepted.ToArr(), extensions, direction, SimulcastAnswer(offered, direction));
+        return RtpSection(local, t, accepted.ToArr(), extensions, direction, SimulcastAnswer(offered, direction),
+            SimulcastSend.AnswerAttributes(t, offered, direction));
     }
 
     /// <summary>
@@ -210,8 +211,22 @@ public static class Jsep
         return a.ToArr();
     }
 
+    /// <summary>
+    /// One section may send and receive simulcast: its a=rid lines of both directions, then a single
+    /// a=simulcast:send .. recv .. line (RFC 8853 5.1 allows each direction once).
+    /// </summary>
+    private static Arr<SdpAttribute> MergeSimulcast(Arr<SdpAttribute> receive, Arr<SdpAttribute> send)
+    {
+        var rids = send.Filter(a => a.Is(Rid.AttributeName)).Concat(receive.Filter(a => a.Is(Rid.AttributeName)));
+        var sendList = send.Find(a => a.Is(Simulcast.AttributeName)).Bind(a => Simulcast.Parse(a.Value).ToOption()).Map(x => x.Send);
+        var recvList = receive.Find(a => a.Is(Simulcast.AttributeName)).Bind(a => Simulcast.Parse(a.Value).ToOption()).Map(x => x.Receive);
+        var merged = new Simulcast(sendList.IfNone(Arr<Arr<SimulcastRid>>.Empty), recvList.IfNone(Arr<Arr<SimulcastRid>>.Empty));
+        return rids.ToArr().Add(merged.ToAttribute());
+    }
+
     private static MediaDescription RtpSection(LocalParameters local, Transceiver t, Arr<RtpCodec> codecs,
-        Arr<(int Id, string Uri)> extensions, Direction direction, Arr<SdpAttribute> simulcast = default)
+        Arr<(int Id, string Uri)> extensions, Direction direction, Arr<SdpAttribute> simulcast = default,
+        Arr<SdpAttribute> sendSimulcast = default)
     {
         var mid = t.Mid.IfNone("0");
         var a = TransportAttributes(local, mid);
@@ -230,7 +245,9 @@ public static class Jsep
             foreach (var fb in c.Feedback) a.Add(new SdpAttribute("rtcp-fb", $"{pt} {fb}"));
             if (c.Fmtp.Length > 0) a.Add(new SdpAttribute("fmtp", $"{pt} {c.Fmtp}"));
         }
-        foreach (var track in t.Sender.Where(_ => sending))
+        // A simulcast sender names its layers by rid, not SSRC (RFC 8853 5.3, as browsers offer): the receiver learns
+        // the SSRCs from the mid and rtp-stream-id header extensions (RFC 8843 9.2, RFC 8852).
+        foreach (var track in t.Sender.Where(_ => sending && sendSimulcast.IsEmpty))
         {
             var hasRtx = codecs.Exists(c => c.IsRtx);
             if (hasRtx) a.Add(new SdpAttribute("ssrc-group", $"FID {t.Ssrc} {t.RtxSsrc}"));
@@ -240,7 +257,7 @@ public static class Jsep
                 a.Add(new SdpAttribute("ssrc", $"{ssrc} msid:{track.StreamId} {track.Id}"));
             }
         }
-        a.AddRange(simulcast);
+        a.AddRange(sendSimulcast.IsEmpty ? simulcast : MergeSimulcast(simulcast, sendSimulcast));
         return new MediaDescription(t.Kind == MediaKind.Audio ? "audio" : "video", 9, RtpProtocol,
             codecs.Map(c => (SdpText)c.PayloadType.ToString(CultureInfo.InvariantCulture)))
         {

@@ -260,14 +260,14 @@ public sealed partial class PeerConnection
         var receivers = new System.Collections.Generic.HashSet<RtpReceiver>();
         var ended = new List<uint>();
         var all = _senders;
-        void ToSender(uint ssrc) { foreach (var s in all) if (s.Ssrc == ssrc) senders.Add(s); }
+        void ToSender(uint ssrc) { foreach (var s in all) if (s.HasSsrc(ssrc)) senders.Add(s); }
         void ToReceiver(uint ssrc) { if (_remoteStreams.TryGetValue(ssrc, out var r)) receivers.Add(r.Receiver); }
         foreach (var packet in packets)
         {
             switch (packet)
             {
                 case GenericNack n:
-                    foreach (var s in all) if (s.Ssrc == n.MediaSsrc) s.Retransmit(n.LostSequenceNumbers);
+                    foreach (var s in all) if (s.HasSsrc(n.MediaSsrc)) s.Retransmit(n.MediaSsrc, n.LostSequenceNumbers);
                     ToSender(n.MediaSsrc);
                     break;
                 case PictureLossIndication p: ToSender(p.MediaSsrc); break;
@@ -349,7 +349,7 @@ public sealed partial class PeerConnection
             var now = MediaNow;
             var blocks = _remoteStreams.Values.Where(r => r.Track.Statistics.Started).Select(r => r.Track.Report(now)).Take(31).ToSeq();
             var ntp = NtpTime.FromDateTime(DateTime.UtcNow);
-            var reports = _senders.Select(s => s.Report(ntp, now)).OfType<SenderReport>().ToList();
+            var reports = _senders.SelectMany(s => s.Reports(ntp, now)).ToList();
             var packets = Seq<RtcpPacket>.Empty;
             if (reports.Count > 0)
             {

@@ -105,7 +105,7 @@ public sealed partial class PeerConnection
             }
             foreach (var block in blocks)
             {
-                if (!_senders.Any(s => s.Ssrc == block.Ssrc)) continue;
+                if (!_senders.Any(s => s.HasSsrc(block.Ssrc))) continue;
                 arrival ??= RoundTripTime.Middle32(NtpTime.FromDateTime(DateTime.UtcNow));
                 var rtt = RoundTripTime.FromReport(arrival.Value, block.LastSenderReport, block.DelaySinceLastSenderReport);
                 _remoteInbound.AddOrUpdate(block.Ssrc,

@@ -14,19 +14,25 @@ public sealed record RtpHeaderExtensionParameters(string Uri, int Id);
 /// <summary>
 /// One RTP stream (W3C RTCRtpEncodingParameters, Pion's RTPEncodingParameters): its SSRC, the SSRC of its RTX repair
 /// stream (RFC 4588) when RTX was negotiated, the payload type its packets carry, its rid (RFC 8851) when it has one,
-/// and whether it is being sent (or received).
+/// whether it is being sent (or received), and for a sender what SetParameters may change besides Active: the most
+/// bits per second and how much smaller than the source the layer is (W3C maxBitrate, scaleResolutionDownBy).
 /// </summary>
-public sealed record RtpEncodingParameters(uint Ssrc, uint? RtxSsrc, byte? PayloadType, bool Active, string? Rid = null);
+public sealed record RtpEncodingParameters(uint Ssrc, uint? RtxSsrc, byte? PayloadType, bool Active, string? Rid = null,
+    ulong? MaxBitrate = null, double? ScaleResolutionDownBy = null);
 
 /// <summary>W3C RTCRtcpParameters: the CNAME of the RTCP SDES (RFC 3550 6.5.1) and whether reduced-size RTCP (RFC 5506) was negotiated.</summary>
 public sealed record RtcpParameters(string Cname, bool ReducedSize);
 
-/// <summary>What a sender sends with, after negotiation (W3C RTCRtpSendParameters, Pion's RTPSendParameters).</summary>
+/// <summary>
+/// What a sender sends with, after negotiation (W3C RTCRtpSendParameters, Pion's RTPSendParameters). Change encodings
+/// with <c>with</c> and hand the result to RtpSender.SetParameters; TransactionId ties it to the GetParameters that made it.
+/// </summary>
 public sealed record RtpSendParameters(
     Arr<RtpEncodingParameters> Encodings,
     Arr<RtpCodecParameters> Codecs,
     Arr<RtpHeaderExtensionParameters> HeaderExtensions,
-    RtcpParameters Rtcp);
+    RtcpParameters Rtcp,
+    string TransactionId = "");
 
 /// <summary>What a receiver receives with, after negotiation (W3C RTCRtpReceiveParameters, Pion's RTPReceiveParameters).</summary>
 public sealed record RtpReceiveParameters(

@@ -36,16 +36,24 @@ public abstract class TrackLocal
     private volatile RtpSender[] _bindings = [];
     private readonly object _bindLock = new();
 
-    protected TrackLocal(RtpCodecCapability codec, string id, string streamId)
+    protected TrackLocal(RtpCodecCapability codec, string id, string streamId, string? rid = null)
     {
         ArgumentNullException.ThrowIfNull(codec);
         ArgumentException.ThrowIfNullOrEmpty(id);
+        if (rid is not null && !Core.Signaling.SimulcastSend.IsValidRid(rid))
+            throw new ArgumentException($"invalid rid '{rid}' (RFC 8851: 1 to {Core.Signaling.SimulcastSend.MaxRidLength} of A-Z a-z 0-9 - _)", nameof(rid));
         Codec = codec;
         Id = id;
         StreamId = string.IsNullOrEmpty(streamId) ? "-" : streamId;
+        Rid = rid;
     }
 
     public string Id { get; }
+    /// <summary>
+    /// The RTP stream id (RFC 8852) of the simulcast layer this track feeds (Pion's RID()), or null for a track sent
+    /// alone. Layers of one sender are tracks with the same id and stream id and different rids (RtpSender.AddEncoding).
+    /// </summary>
+    public string? Rid { get; }
     public string StreamId { get; }
     public RtpCodecCapability Codec { get; }
     public MediaKind Kind => Codec.Kind;
@@ -66,14 +74,14 @@ public abstract class TrackLocal
     /// <summary>Hands one RTP packet to every bound sender (each copies it; the span is not kept).</summary>
     private protected void WriteToBindings(ReadOnlySpan<byte> packet)
     {
-        foreach (var sender in _bindings) sender.SendRtp(packet);
+        foreach (var sender in _bindings) sender.SendRtp(this, packet);
     }
 }
 
 /// <summary>A track the application feeds with whole RTP packets (Pion's TrackLocalStaticRTP).</summary>
 public sealed class TrackLocalStaticRtp : TrackLocal
 {
-    public TrackLocalStaticRtp(RtpCodecCapability codec, string id, string streamId) : base(codec, id, streamId) { }
+    public TrackLocalStaticRtp(RtpCodecCapability codec, string id, string streamId, string? rid = null) : base(codec, id, streamId, rid) { }
 
     /// <summary>
     /// Sends one RTP packet on every sender of this track: the SSRC and payload type are rewritten to the negotiated ones,
@@ -103,7 +111,7 @@ public sealed class TrackLocalStaticSample : TrackLocal
     private PacketizerState _packetizer;
     private readonly byte[] _scratch = new byte[Mtu + 256];
 
-    public TrackLocalStaticSample(RtpCodecCapability codec, string id, string streamId) : base(codec, id, streamId)
+    public TrackLocalStaticSample(RtpCodecCapability codec, string id, string streamId, string? rid = null) : base(codec, id, streamId, rid)
     {
         var payloader = PayloaderFor(codec) ?? throw new NotSupportedException($"no payloader for {codec.MimeType}");
         var entropy = new Entropy(BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(8)));

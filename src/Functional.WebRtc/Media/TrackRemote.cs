@@ -188,6 +188,7 @@ public sealed class TrackRemote
         lock (_statsLock)
         {
             (_stats, missing) = _stats.Receive(seq, ts, now, (uint)Math.Max(1, ClockRate));
+            _frames.Packet(ts, now);
             _missing.Remove(seq);
             if (!missing.IsEmpty) foreach (var m in missing) if (_missing.Count < MaxPendingNacks) _missing.Add(m);
         }
@@ -234,6 +235,12 @@ public sealed class TrackRemote
     }
 
     internal ReceiveStatistics Statistics { get { lock (_statsLock) return _stats; } }
+
+    private readonly FrameRateMeter _frames = new();
+    /// <summary>Frames received so far, counted by RTP timestamp (W3C framesReceived; repairs are not new frames).</summary>
+    internal long FramesReceived { get { lock (_statsLock) return _frames.Frames; } }
+    /// <summary>Frames whose first packet arrived in the second before <paramref name="now"/> (W3C framesPerSecond).</summary>
+    internal int FramesPerSecond(TimeSpan now) { lock (_statsLock) return _frames.PerSecond(now); }
 
     internal void End()
     {
