@@ -27,6 +27,9 @@ public sealed unsafe class LibCryptoSrtp : ISrtpCryptoProvider
     /// <summary>Whether libcrypto was found with every function needed and passed the self-test.</summary>
     public static bool Available => Enabled && loaded;
 
+    /// <summary>Whether libcrypto was found and passed the self-test (whatever <see cref="Enabled"/> says).</summary>
+    public static bool Loaded => loaded;
+
     /// <summary>This provider when <see cref="Available"/>, else .NET's.</summary>
     public static ISrtpCryptoProvider Best => Available ? Instance : BclSrtpCrypto.Instance;
 
