@@ -139,6 +139,7 @@ public sealed unsafe class LibCryptoSrtp : ISrtpCryptoProvider
             // h0..h4 are host-order words in SHA_CTX; the digest is them big-endian.
             var h = new ReadOnlySpan<uint>(work, 5);
             for (int i = 0; i < 5; i++) BinaryPrimitives.WriteUInt32BigEndian(mac[(4 * i)..], h[i]);
+            GC.KeepAlive(this); // the finalizer frees the memory: not before the native calls are done with it
         }
 
         public void Dispose()
