@@ -11,7 +11,8 @@ namespace Functional.WebRtc.Benchmarks;
 /// IncrementalHash (<see cref="BclSrtpCrypto"/>) against direct libcrypto SHA-1 with precomputed pads
 /// (<see cref="LibCryptoSrtp"/>). Per 1200-byte packet: protect; protect then unprotect; and the SFU forward of
 /// <see cref="ForwardingBenchmarks"/> (publisher protect, then unprotect, route, rewrite, protect), whose cost is
-/// ProtectThenForward - Protect. The MAC alone over 1204 octets (packet + ROC) is <see cref="Mac"/>.
+/// ProtectThenForward - Protect. The MAC alone over 1204 octets (packet + ROC) is <see cref="Mac"/>. "Gcm" runs the
+/// same operations with AEAD_AES_128_GCM for reference (its Mac and Keystream rows are the BCL MAC and the AES-CM keystream).
 /// </summary>
 [MemoryDiagnoser]
 public class SrtpAesCmBenchmarks
@@ -26,21 +27,24 @@ public class SrtpAesCmBenchmarks
     private readonly byte[] _tag = new byte[20];
     private readonly RtpRewrite _rewrite = new(0x9ABC_DEF0, 102, SequenceOffset: 1000, TimestampOffset: 90_000);
     private ushort _seq;
-    private int _protectedLength;
+    private int _protectedLength, _tagLength;
 
-    [Params("Bcl", "LibCrypto")]
+    /// <summary>"Bcl" and "LibCrypto": AES_CM_128_HMAC_SHA1_80 with that provider; "Gcm": AEAD_AES_128_GCM, for reference.</summary>
+    [Params("Bcl", "LibCrypto", "Gcm")]
     public string Crypto { get; set; } = "Bcl";
 
     [GlobalSetup]
     public void Setup()
     {
-        ISrtpCryptoProvider provider = Crypto == "Bcl" ? BclSrtpCrypto.Instance : LibCryptoSrtp.Instance;
-        if (Crypto != "Bcl" && !LibCryptoSrtp.Available) throw new InvalidOperationException("libcrypto path unavailable");
+        ISrtpCryptoProvider provider = Crypto == "LibCrypto" ? LibCryptoSrtp.Instance : BclSrtpCrypto.Instance;
+        if (Crypto == "LibCrypto" && !LibCryptoSrtp.Available) throw new InvalidOperationException("libcrypto path unavailable");
         var options = new SrtpOptions { Crypto = provider };
-        const SrtpProtectionProfile profile = SrtpProtectionProfile.AesCm128HmacSha1_80;
+        var profile = Crypto == "Gcm" ? SrtpProtectionProfile.AeadAes128Gcm : SrtpProtectionProfile.AesCm128HmacSha1_80;
+        int key = profile.Parameters().MasterKeyLength, saltLength = profile.Parameters().MasterSaltLength;
+        _tagLength = profile.Parameters().RtpTagLength;
         var entropy = new Core.Entropy(11);
         byte[] Bytes(int n) { var b = new byte[n]; entropy = entropy.Fill(b); return b; }
-        var (key1, salt1, key2, salt2) = (Bytes(16), Bytes(14), Bytes(16), Bytes(14));
+        var (key1, salt1, key2, salt2) = (Bytes(key), Bytes(saltLength), Bytes(key), Bytes(saltLength));
         _publisher = SrtpContext.Create(profile, key1, salt1, options);
         _sfuInbound = SrtpContext.Create(profile, key1, salt1, options);
         _sfuOutbound = SrtpContext.Create(profile, key2, salt2, options);
@@ -51,7 +55,7 @@ public class SrtpAesCmBenchmarks
         _plain[1] = 96;
         BinaryPrimitives.WriteUInt32BigEndian(_plain.AsSpan(8), 0x1234_5678);
         for (int i = 0; i < 3; i++)
-            if (ProtectThenForward() != PacketLength + 10) throw new InvalidOperationException("forward failed");
+            if (ProtectThenForward() != PacketLength + _tagLength) throw new InvalidOperationException("forward failed");
     }
 
     [GlobalCleanup]
@@ -124,8 +128,9 @@ public static class SrtpAesCmTiming
         // One instance per operation and provider: a sender running far ahead of its receiver (more than 2^15
         // packets) would make the receiver's index estimate wrong (RFC 3711 3.3.1), as it should.
         var benches = new Dictionary<(string, string), SrtpAesCmBenchmarks>();
+        var configs = new[] { "Bcl", "LibCrypto", "Gcm" };
         foreach (var (name, _) in ops)
-            foreach (var crypto in new[] { "Bcl", "LibCrypto" })
+            foreach (var crypto in configs)
             {
                 var b = new SrtpAesCmBenchmarks { Crypto = crypto };
                 b.Setup();
@@ -134,13 +139,13 @@ public static class SrtpAesCmTiming
         // Warm-up in rounds with pauses so tiered compilation promotes the code (see Setup.cs).
         for (int round = 0; round < 4; round++)
         {
-            foreach (var (name, op) in ops) foreach (var crypto in new[] { "Bcl", "LibCrypto" }) for (int i = 0; i < 2000; i++) op(benches[(name, crypto)]);
+            foreach (var (name, op) in ops) foreach (var crypto in configs) for (int i = 0; i < 2000; i++) op(benches[(name, crypto)]);
             Thread.Sleep(300);
         }
         Console.WriteLine($"load: {File.ReadAllText("/proc/loadavg").Trim()}  {DateTime.UtcNow:HH:mm:ss} UTC, {batches} batches of {perBatch}");
         Console.WriteLine($"{"op",-22} {"crypto",-10} {"min ns",8} {"median ns",10} {"alloc B/op",10}");
         foreach (var (name, op) in ops)
-            foreach (var crypto in new[] { "Bcl", "LibCrypto" })
+            foreach (var crypto in configs)
             {
                 var b = benches[(name, crypto)];
                 var times = new double[batches];

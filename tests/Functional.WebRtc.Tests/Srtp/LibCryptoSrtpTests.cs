@@ -194,6 +194,33 @@ public class LibCryptoSrtpTests
         }
     }
 
+    /// <summary>libsrtp (the reference implementation) and our contexts on libcrypto's SHA-1, both directions, both tag lengths.</summary>
+    [LibSrtpFact]
+    public void InteroperatesWithLibSrtp()
+    {
+        foreach (var profile in new[] { SrtpProtectionProfile.AesCm128HmacSha1_80, SrtpProtectionProfile.AesCm128HmacSha1_32 })
+        {
+            var (key, salt) = MasterKey(profile, 21);
+            using var ours = SrtpContext.Create(profile, key, salt, Options("LibCrypto"));
+            using var oursIn = SrtpContext.Create(profile, key, salt, Options("LibCrypto"));
+            using var theirSender = new LibSrtpSession(profile, key, salt, outbound: true);
+            using var theirs = new LibSrtpSession(profile, key, salt, outbound: false);
+            for (ushort seq = 100; seq < 160; seq++)
+            {
+                var rtp = SrtpTestData.Rtp(seq, 0x1111, seq * 41 % 1300, csrcs: seq % 3, extensionWords: seq % 4 - 1, seed: seq);
+                var a = WithRoom(rtp);
+                var b = WithRoom(rtp);
+                Assert.Equal(SrtpResult.Ok, ours.ProtectRtp(a, rtp.Length, out int n));
+                var (status, m) = theirSender.Protect(b, rtp.Length);
+                Assert.Equal(0, status);
+                Assert.Equal(b[..m], a[..n]);
+                Assert.Equal(0, theirs.Unprotect(a, n).Status);
+                Assert.Equal(SrtpResult.Ok, oursIn.UnprotectRtp(b, m, out int k));
+                Assert.Equal(rtp, b[..k]);
+            }
+        }
+    }
+
     [Fact]
     public void NoAllocationPerPacket()
     {
