@@ -3,6 +3,7 @@ using System.Collections.Concurrent;
 using BenchmarkDotNet.Attributes;
 using Functional.WebRtc.Core.Rtp;
 using Functional.WebRtc.Core.Srtp;
+using Functional.WebRtc.Transport;
 
 namespace Functional.WebRtc.Benchmarks;
 
@@ -12,7 +13,8 @@ namespace Functional.WebRtc.Benchmarks;
 /// the same lookups the shell does on receive (repair SSRCs, then streams, both ConcurrentDictionary), rewrite SSRC,
 /// payload type, sequence number and timestamp for the outgoing stream (<see cref="RtpRewrite"/>), SRTP protect with
 /// the subscriber's keys. The packet carries the header extensions a browser sends (sdes:mid, abs-send-time,
-/// transport-cc), so the header is 28 octets and the payload 1172.
+/// transport-cc), so the header is 28 octets and the payload 1172. Contexts use the shell's SRTP options
+/// (<see cref="LibCryptoSrtp.Options"/>: libcrypto's SHA-1 directly for the AES-CM profiles when available), as PeerTransport does.
 /// <para>
 /// Unprotect needs a fresh packet each time (the replay window refuses repeats), so every operation first makes one:
 /// <see cref="PublisherProtect"/> (the baseline) is that step alone, and the forward costs
@@ -54,10 +56,10 @@ public class ForwardingBenchmarks
         byte[] Bytes(int n) { var b = new byte[n]; entropy = entropy.Fill(b); return b; }
         var (publisherKey, publisherSalt, subscriberKey, subscriberSalt) =
             (Bytes(p.MasterKeyLength), Bytes(p.MasterSaltLength), Bytes(p.MasterKeyLength), Bytes(p.MasterSaltLength));
-        _publisher = SrtpContext.Create(Profile, publisherKey, publisherSalt);
-        _sfuInbound = SrtpContext.Create(Profile, publisherKey, publisherSalt);
-        _sfuOutbound = SrtpContext.Create(Profile, subscriberKey, subscriberSalt);
-        _subscriber = SrtpContext.Create(Profile, subscriberKey, subscriberSalt);
+        _publisher = SrtpContext.Create(Profile, publisherKey, publisherSalt, LibCryptoSrtp.Options());
+        _sfuInbound = SrtpContext.Create(Profile, publisherKey, publisherSalt, LibCryptoSrtp.Options());
+        _sfuOutbound = SrtpContext.Create(Profile, subscriberKey, subscriberSalt, LibCryptoSrtp.Options());
+        _subscriber = SrtpContext.Create(Profile, subscriberKey, subscriberSalt, LibCryptoSrtp.Options());
 
         var payload = Bytes(PacketLength - 28);
         var w = new RtpWriter(_plain);

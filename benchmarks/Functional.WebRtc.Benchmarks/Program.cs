@@ -5,6 +5,7 @@ if (args.Length > 0 && args[0] == "transfer-replay") return TransferReplay.Run(a
 if (args.Length > 0 && args[0] == "replay") return Replay.Run(args);
 if (args.Length > 0 && args[0] == "setup") return await Setup.RunAsync(args);
 if (args.Length > 0 && args[0] == "forward") return await Forward.RunAsync(args);
+if (args.Length > 0 && args[0] == "srtp-cm") return SrtpAesCmTiming.Run(args);
 if (args.Length > 0 && args[0] == "idle") return await Idle.RunAsync(args);
 BenchmarkDotNet.Running.BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
 return 0;

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using BenchmarkDotNet.Attributes;
 using Functional.WebRtc.Core.Srtp;
+using Functional.WebRtc.Transport;
 
 namespace Functional.WebRtc.Benchmarks;
 
@@ -31,8 +32,8 @@ public class SrtpBenchmarks
         var salt = new byte[p.MasterSaltLength];
         rng.NextBytes(key);
         rng.NextBytes(salt);
-        _sender = SrtpContext.Create(Profile, key, salt);
-        _receiver = SrtpContext.Create(Profile, key, salt);
+        _sender = SrtpContext.Create(Profile, key, salt, LibCryptoSrtp.Options()); // as PeerTransport
+        _receiver = SrtpContext.Create(Profile, key, salt, LibCryptoSrtp.Options());
         rng.NextBytes(_plain);
         _plain[0] = 0x80;
         _plain[1] = 96;

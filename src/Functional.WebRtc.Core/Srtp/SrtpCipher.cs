@@ -26,24 +26,24 @@ internal abstract class SrtpCipher : IDisposable
 
     public abstract void Dispose();
 
-    public static SrtpCipher Create(SrtpProfileParameters p, SrtpSessionKeys keys, bool allowAesNi) =>
-        p.IsAead ? new AesGcmCipher(keys, allowAesNi) : new AesCmHmacSha1Cipher(p, keys, allowAesNi);
+    public static SrtpCipher Create(SrtpProfileParameters p, SrtpSessionKeys keys, bool allowAesNi, ISrtpCryptoProvider crypto) =>
+        p.IsAead ? new AesGcmCipher(keys, allowAesNi) : new AesCmHmacSha1Cipher(p, keys, allowAesNi, crypto);
 }
 
 /// <summary>AES_CM_128 with HMAC-SHA1 (RFC 3711 4.1.1, 4.2.1).</summary>
 internal sealed class AesCmHmacSha1Cipher : SrtpCipher
 {
     private readonly AesCounterMode _rtpCtr, _rtcpCtr;
-    private readonly IncrementalHash _rtpMac, _rtcpMac;
+    private readonly ISrtpHmacSha1 _rtpMac, _rtcpMac;
     private readonly ulong _rtpSaltHigh, _rtpSaltLow, _rtcpSaltHigh, _rtcpSaltLow;
     private readonly int _rtpTag, _rtcpTag;
 
-    public AesCmHmacSha1Cipher(SrtpProfileParameters p, SrtpSessionKeys keys, bool allowAesNi)
+    public AesCmHmacSha1Cipher(SrtpProfileParameters p, SrtpSessionKeys keys, bool allowAesNi, ISrtpCryptoProvider crypto)
     {
         _rtpCtr = new AesCounterMode(keys.RtpEncryptionKey, allowAesNi);
         _rtcpCtr = new AesCounterMode(keys.RtcpEncryptionKey, allowAesNi);
-        _rtpMac = IncrementalHash.CreateHMAC(HashAlgorithmName.SHA1, keys.RtpAuthKey);
-        _rtcpMac = IncrementalHash.CreateHMAC(HashAlgorithmName.SHA1, keys.RtcpAuthKey);
+        _rtpMac = crypto.CreateHmacSha1(keys.RtpAuthKey);
+        _rtcpMac = crypto.CreateHmacSha1(keys.RtcpAuthKey);
         (_rtpSaltHigh, _rtpSaltLow) = SplitSalt(keys.RtpSalt);
         (_rtcpSaltHigh, _rtcpSaltLow) = SplitSalt(keys.RtcpSalt);
         _rtpTag = p.RtpTagLength;
@@ -76,8 +76,7 @@ internal sealed class AesCmHmacSha1Cipher : SrtpCipher
         // Authenticated portion || ROC (RFC 3711 4.2): the ROC goes where the tag will be, so the MAC input is contiguous.
         BinaryPrimitives.WriteUInt32BigEndian(packet[length..], roc);
         Span<byte> mac = stackalloc byte[20];
-        _rtpMac.AppendData(packet[..(length + 4)]);
-        _rtpMac.TryGetHashAndReset(mac, out _);
+        _rtpMac.Compute(packet[..(length + 4)], mac);
         mac[.._rtpTag].CopyTo(packet[length..]);
     }
 
@@ -88,8 +87,7 @@ internal sealed class AesCmHmacSha1Cipher : SrtpCipher
         packet.Slice(length, _rtpTag).CopyTo(received);
         BinaryPrimitives.WriteUInt32BigEndian(packet[length..], roc);
         Span<byte> mac = stackalloc byte[20];
-        _rtpMac.AppendData(packet[..(length + 4)]);
-        _rtpMac.TryGetHashAndReset(mac, out _);
+        _rtpMac.Compute(packet[..(length + 4)], mac);
         received.CopyTo(packet[length..]);
         if (!CryptographicOperations.FixedTimeEquals(mac[.._rtpTag], received)) return false;
         Span<byte> iv = stackalloc byte[16];
@@ -105,8 +103,7 @@ internal sealed class AesCmHmacSha1Cipher : SrtpCipher
         _rtcpCtr.Xor(iv, packet[8..length]);
         BinaryPrimitives.WriteUInt32BigEndian(packet[length..], 0x8000_0000u | srtcpIndex); // E = 1 (RFC 3711 3.4)
         Span<byte> mac = stackalloc byte[20];
-        _rtcpMac.AppendData(packet[..(length + 4)]);
-        _rtcpMac.TryGetHashAndReset(mac, out _);
+        _rtcpMac.Compute(packet[..(length + 4)], mac);
         mac[.._rtcpTag].CopyTo(packet[(length + 4)..]);
         return length + 4 + _rtcpTag;
     }
@@ -115,8 +112,7 @@ internal sealed class AesCmHmacSha1Cipher : SrtpCipher
     {
         int authenticated = length - _rtcpTag;
         Span<byte> mac = stackalloc byte[20];
-        _rtcpMac.AppendData(packet[..authenticated]);
-        _rtcpMac.TryGetHashAndReset(mac, out _);
+        _rtcpMac.Compute(packet[..authenticated], mac);
         if (!CryptographicOperations.FixedTimeEquals(mac[.._rtcpTag], packet.Slice(authenticated, _rtcpTag))) return false;
         if (encrypted)
         {

@@ -10,6 +10,12 @@ public sealed record SrtpOptions(int ReplayWindowSize = 64)
 
     /// <summary>Use AES-NI (AES-CM keystream, AES-GCM with PCLMULQDQ) when the CPU has it; tests turn it off to cover the fallback.</summary>
     internal bool AllowAesNi { get; init; } = true;
+
+    /// <summary>
+    /// Where AES_CM_128_HMAC_SHA1 gets its HMAC-SHA1: .NET's by default; the shell passes a faster equivalent
+    /// (direct libcrypto calls with the key's pads hashed once) when it can.
+    /// </summary>
+    public ISrtpCryptoProvider Crypto { get; init; } = BclSrtpCrypto.Instance;
 }
 
 /// <summary>
@@ -50,7 +56,7 @@ public sealed class SrtpContext : IDisposable
             throw new ArgumentOutOfRangeException(nameof(options), "ReplayWindowSize must be 64..32768 (RFC 3711 3.3.2)");
         Parameters = parameters;
         _windowSize = options.ReplayWindowSize;
-        _cipher = SrtpCipher.Create(parameters, keys, options.AllowAesNi);
+        _cipher = SrtpCipher.Create(parameters, keys, options.AllowAesNi, options.Crypto);
     }
 
     /// <summary>Derives the session keys (RFC 3711 4.3, kdr 0) from a master key and salt and builds the ciphers.</summary>

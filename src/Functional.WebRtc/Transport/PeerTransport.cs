@@ -509,7 +509,7 @@ public sealed partial class PeerConnection
     private void OnDtlsConnected(DtlsHandshakeResult result)
     {
         if (result.SrtpProfile != DtlsSrtpProfile.None)
-            SrtpSession.FromDtls((ushort)result.SrtpProfile, result.KeyingMaterial, _dtls!.Role == DtlsRole.Client).Match(
+            SrtpSession.FromDtls((ushort)result.SrtpProfile, result.KeyingMaterial, _dtls!.Role == DtlsRole.Client, LibCryptoSrtp.Options()).Match(
                 s => _srtp = s,
                 e => _log.LogWarning("{Id} cannot make SRTP keys: {Error}", Id, e.Message));
         var p = _transport;
