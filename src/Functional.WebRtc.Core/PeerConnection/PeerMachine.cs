@@ -88,16 +88,17 @@ public static class PeerMachine
         var previous = (s.CurrentLocal || s.CurrentRemote).Bind(d => d.TryUnmarshal().ToOption());
         var (offer, transceivers) = Jsep.CreateOffer(Local(s, ice, "actpass"), s.Transceivers, s.DataChannels > 0, previous,
             s.SessionId, s.SessionVersion + 1);
-        var sdp = offer.ToString();
+        // The description keeps the model it was written from, so setting it locally does not parse it again.
+        var description = SessionDescription.Written(SdpType.Offer, offer.ToString(), offer);
         var next = s with
         {
             Entropy = entropy,
             Transceivers = transceivers,
-            LastOffer = sdp,
+            LastOffer = description,
             SessionVersion = s.SessionVersion + 1,
             RestartIce = iceRestart || s.RestartIce.IsSome ? Some(ice) : None,
         };
-        return Step<PeerState, Output>.Of(next, new Output.Completed(SessionDescription.Offer(sdp)));
+        return Step<PeerState, Output>.Of(next, new Output.Completed(description));
     }
 
     private static Step<PeerState, Output> CreateAnswer(PeerState s)
@@ -113,9 +114,9 @@ public static class PeerMachine
                 var setup = AnswerSetup(s.Config, offer);
                 var (ice, entropy) = OfferRestartsIce(s, offer) ? NewIceCredentials(s.Entropy) : (s.LocalIce, s.Entropy);
                 var answer = Jsep.CreateAnswer(Local(s, ice, setup), offer, s.Transceivers, s.SessionId, s.SessionVersion + 1);
-                var sdp = answer.ToString();
-                var next = s with { LastAnswer = sdp, SessionVersion = s.SessionVersion + 1, Entropy = entropy };
-                return Step<PeerState, Output>.Of(next, new Output.Completed(SessionDescription.Answer(sdp)));
+                var description = SessionDescription.Written(SdpType.Answer, answer.ToString(), answer);
+                var next = s with { LastAnswer = description, SessionVersion = s.SessionVersion + 1, Entropy = entropy };
+                return Step<PeerState, Output>.Of(next, new Output.Completed(description));
             });
     }
 
@@ -157,7 +158,14 @@ public static class PeerMachine
                     ? Fail(s, r.Outputs.OfType<Output.Failed>().First().Error)
                     : r;
             }
-            desc = desc with { Sdp = last.IfNone("") };
+            desc = last.Match(l => l.WithType(desc.Type), () => desc with { Sdp = "" });
+        }
+        else
+        {
+            // The text of the offer or answer we created (as a replay or a round trip through the application gives
+            // it back): its parse is the model we wrote it from.
+            var created = desc.Type == SdpType.Offer ? s.LastOffer : desc.Type is SdpType.Answer or SdpType.Pranswer ? s.LastAnswer : None;
+            foreach (var c in created) desc.SharesTextWith(c);
         }
         return Apply(s, DescriptionSide.Local, desc);
     }
@@ -259,7 +267,7 @@ public static class PeerMachine
         }
         for (var i = 0; i < txs.Count; i++)
         {
-            var m = sdp.Media.Find(x => txs[i].Mid.IsSome && Jsep.Mid(x) == txs[i].Mid);
+            var m = DescriptionIndex.SectionByMid(sdp, txs[i].Mid);
             if (m.IsNone) continue;
             var section = (MediaDescription)m;
             // W3C 4.4.1.6: a transceiver whose m-section a remote offer or an answer rejects is stopped.
@@ -448,36 +456,50 @@ public static class PeerMachine
     public static bool IsNegotiationNeeded(PeerState s)
     {
         if (s.IsClosed || s.Signaling != SignalingState.Stable) return false;
-        var local = s.CurrentLocal.Bind(d => d.TryUnmarshal().ToOption());
-        var remote = s.CurrentRemote.Bind(d => d.TryUnmarshal().ToOption());
-        if (s.DataChannels > 0 && !local.Exists(l => l.Media.Exists(m => Jsep.IsData(m) && m.Port != 0))) return true;
+        var local = Parsed(s.CurrentLocal);
+        if (s.DataChannels > 0 && !(local is not null && local.Media.Exists(m => Jsep.IsData(m) && m.Port != 0))) return true;
+        if (s.Transceivers.IsEmpty) return false;
+        var localIsOffer = s.CurrentLocal.Exists(d => d.Type == SdpType.Offer);
+        SdpDescription? remote = null;
         foreach (var t in s.Transceivers)
         {
-            var section = local.Bind(l => l.Media.Find(m => t.Mid.IsSome && Jsep.Mid(m) == t.Mid));
+            var index = local is null || t.Mid.IsNone ? -1 : DescriptionIndex.IndexOfMid(local, (string)t.Mid);
             if (t.Stopped)
             {
-                if (section.Exists(m => m.Port != 0)) return true;
+                if (index >= 0 && local!.Media[index].Port != 0) return true;
                 continue;
             }
-            if (section.IsNone || section.Exists(m => m.Port == 0)) return true;
-            var m = (MediaDescription)section;
+            if (index < 0) return true;
+            var m = local!.Media[index];
+            if (m.Port == 0) return true;
             var localDirection = Jsep.DirectionOf(m);
-            if (s.CurrentLocal.Exists(d => d.Type == SdpType.Offer))
+            if (localIsOffer)
             {
                 if (localDirection != t.Direction) return true;
             }
             else
             {
-                var offered = remote.Bind(r => r.Media.Find(x => Jsep.Mid(x) == t.Mid)).Map(Jsep.DirectionOf).IfNone(Direction.SendRecv);
+                remote ??= Parsed(s.CurrentRemote);
+                var r = remote is null ? -1 : DescriptionIndex.IndexOfMid(remote, (string)t.Mid);
+                var offered = r < 0 ? Direction.SendRecv : Jsep.DirectionOf(remote!.Media[r]);
                 if (localDirection != t.Direction.AnswerTo(offered)) return true;
             }
-            if (t.Direction.Sends())
-            {
-                var msid = m.AttributeValue("msid").Map(v => v.ToString());
-                var wanted = t.Sender.Map(tr => $"{tr.StreamId} {tr.Id}");
-                if (msid != wanted) return true;
-            }
+            if (t.Direction.Sends() && !MsidIsTrack(m, t.Sender)) return true;
         }
         return false;
+    }
+
+    private static SdpDescription? Parsed(Option<SessionDescription> d) =>
+        d.IsNone ? null : ((SessionDescription)d).TryUnmarshal().Match(x => x, _ => (SdpDescription?)null);
+
+    /// <summary>Does the section's first a=msid read "&lt;stream id&gt; &lt;track id&gt;" of the track (or is there neither)?</summary>
+    private static bool MsidIsTrack(MediaDescription m, Option<TrackInfo> sender)
+    {
+        var msid = SdpAttributeList.First(m.Attributes, "msid");
+        if (msid.IsNone || sender.IsNone) return msid.IsNone && sender.IsNone;
+        var value = ((SdpAttribute)msid).Value.Span;
+        var track = (TrackInfo)sender;
+        return value.Length == track.StreamId.Length + 1 + track.Id.Length && value.StartsWith(track.StreamId, StringComparison.Ordinal) &&
+               value[track.StreamId.Length] == ' ' && value.EndsWith(track.Id, StringComparison.Ordinal);
     }
 }

@@ -7,7 +7,23 @@ using static LanguageExt.Prelude;
 namespace Functional.WebRtc.Core.Signaling;
 
 /// <summary>What JSEP needs to know of our side when writing an offer or answer.</summary>
-public sealed record LocalParameters(IceCredentials Ice, Arr<string> Fingerprints, string Setup, PeerConfig Config);
+public sealed record LocalParameters(IceCredentials Ice, Arr<string> Fingerprints, string Setup, PeerConfig Config)
+{
+    // The transport lines of these parameters, written on first use (see Jsep.TransportPrefix); not part of the value.
+    internal SdpAttribute[]? TransportLines;
+
+    private LocalParameters(LocalParameters original)
+    {
+        Ice = original.Ice;
+        Fingerprints = original.Fingerprints;
+        Setup = original.Setup;
+        Config = original.Config;
+    }
+
+    public bool Equals(LocalParameters? other) => other is not null && Ice == other.Ice && Fingerprints.Equals(other.Fingerprints) &&
+        Setup == other.Setup && Config == other.Config;
+    public override int GetHashCode() => HashCode.Combine(Ice, Fingerprints, Setup, Config);
+}
 
 /// <summary>
 /// Offer and answer generation (RFC 8829 sections 5.2 and 5.3) as pure functions from transceivers, data-channel
@@ -113,16 +129,31 @@ public static class Jsep
         };
     }
 
-    private static List<SdpAttribute> TransportAttributes(LocalParameters local, string mid)
+    private static readonly SdpAttribute IceOptionsTrickle = new("ice-options", "trickle");
+
+    /// <summary>
+    /// ice-ufrag, ice-pwd, ice-options, fingerprints and setup: the same in every m-section of one description, so
+    /// written once per LocalParameters (an immutable value, made per call) and shared.
+    /// </summary>
+    private static SdpAttribute[] TransportPrefix(LocalParameters local)
     {
-        var a = new List<SdpAttribute>
-        {
-            new("ice-ufrag", local.Ice.Ufrag),
-            new("ice-pwd", local.Ice.Pwd),
-            new("ice-options", "trickle"),
-        };
-        foreach (var f in local.Fingerprints) a.Add(new SdpAttribute("fingerprint", f));
-        a.Add(new SdpAttribute("setup", local.Setup));
+        var cached = local.TransportLines;
+        if (cached is not null) return cached;
+        var a = new SdpAttribute[4 + local.Fingerprints.Count];
+        a[0] = new SdpAttribute("ice-ufrag", local.Ice.Ufrag);
+        a[1] = new SdpAttribute("ice-pwd", local.Ice.Pwd);
+        a[2] = IceOptionsTrickle;
+        var i = 3;
+        foreach (var f in local.Fingerprints) a[i++] = new SdpAttribute("fingerprint", f);
+        a[i] = new SdpAttribute("setup", local.Setup);
+        return local.TransportLines = a;
+    }
+
+    private static List<SdpAttribute> TransportAttributes(LocalParameters local, string mid, int more = 8)
+    {
+        var prefix = TransportPrefix(local);
+        var a = new List<SdpAttribute>(prefix.Length + 1 + more);
+        a.AddRange(prefix);
         a.Add(new SdpAttribute("mid", mid));
         return a;
     }
@@ -158,9 +189,35 @@ public static class Jsep
 
     private static MediaDescription MediaSection(LocalParameters local, Transceiver t)
     {
-        var codecs = local.Config.Media.CodecsFor(t.Kind);
-        var extensions = local.Config.Media.ExtensionsFor(t.Kind).Map(h => (h.Id, h.Uri));
-        return RtpSection(local, t, codecs, extensions, t.Direction);
+        // Our codecs and extensions: their lines are the same in every offer, written once per engine.
+        var index = local.Config.Media.Index.For(t.Kind);
+        var lines = index.OfferLines ??= OfferLines(index);
+        return RtpSection(local, t, index.Codecs, lines.Extmaps, lines.Codecs, lines.Formats, t.Direction);
+    }
+
+    private static KindOfferLines OfferLines(KindIndex index) => new(
+        index.Extensions.Map(h => ExtmapLine(h.Id, h.Uri)).ToArray(),
+        CodecLines(index.Codecs),
+        Formats(index.Codecs));
+
+    private static SdpAttribute ExtmapLine(int id, string uri) => new("extmap", $"{id} {uri}");
+
+    private static Arr<SdpText> Formats(Arr<RtpCodec> codecs) =>
+        codecs.Map(c => (SdpText)c.PayloadType.ToString(CultureInfo.InvariantCulture));
+
+    /// <summary>rtpmap, rtcp-fb and fmtp lines of each codec, in order.</summary>
+    private static SdpAttribute[] CodecLines(Arr<RtpCodec> codecs)
+    {
+        var a = new List<SdpAttribute>(codecs.Count * 4);
+        foreach (var c in codecs)
+        {
+            var pt = c.PayloadType.ToString(CultureInfo.InvariantCulture);
+            var channels = c.Kind == MediaKind.Audio && c.Channels > 1 ? $"/{c.Channels}" : "";
+            a.Add(new SdpAttribute("rtpmap", $"{pt} {c.Name}/{c.ClockRate}{channels}"));
+            foreach (var fb in c.Feedback) a.Add(new SdpAttribute("rtcp-fb", $"{pt} {fb}"));
+            if (c.Fmtp.Length > 0) a.Add(new SdpAttribute("fmtp", $"{pt} {c.Fmtp}"));
+        }
+        return a.ToArray();
     }
 
     private static Option<MediaDescription> AnswerMediaSection(LocalParameters local, Transceiver t, MediaDescription offered)
@@ -169,22 +226,50 @@ public static class Jsep
         if (kind != t.Kind || !offered.Protocol.Span.Contains("RTP/", StringComparison.Ordinal)) return None;
         var engine = local.Config.Media;
         var offeredCodecs = Codecs(offered, kind);
-        var accepted = new List<RtpCodec>();
-        foreach (var c in offeredCodecs.Where(c => !c.IsRtx))
+        var accepted = new List<RtpCodec>(offeredCodecs.Count);
+        foreach (var c in offeredCodecs)
+        {
+            if (c.IsRtx) continue;
             foreach (var ours in engine.Match(kind, c.Name, c.ClockRate, c.Channels, c.Fmtp))
-                accepted.Add(c with { Feedback = c.Feedback.Filter(f => ours.Feedback.Contains(f)) });
+                accepted.Add(c.Feedback.ForAll(f => ours.Feedback.Contains(f)) ? c : c with { Feedback = c.Feedback.Filter(f => ours.Feedback.Contains(f)) });
+        }
         if (accepted.Count == 0) return None;
-        var acceptedPts = accepted.Select(c => (int)c.PayloadType).ToHashSet();
-        foreach (var rtx in offeredCodecs.Where(c => c.IsRtx && c.Apt.Exists(acceptedPts.Contains)))
-            accepted.Add(rtx);
-        // Keep the offer's order of payload types.
-        var order = offered.Formats.Map(f => f.ToString()).ToList();
-        accepted.Sort((a, b) => order.IndexOf(a.PayloadType.ToString(CultureInfo.InvariantCulture))
-            .CompareTo(order.IndexOf(b.PayloadType.ToString(CultureInfo.InvariantCulture))));
-        var ourUris = engine.ExtensionsFor(kind).Map(h => h.Uri).ToHashSet();
-        var extensions = Extmaps(offered).Filter(e => ourUris.Contains(e.Uri));
+        var acceptedPts = new System.Collections.Generic.HashSet<int>();
+        foreach (var c in accepted) acceptedPts.Add(c.PayloadType);
+        foreach (var rtx in offeredCodecs)
+            if (rtx.IsRtx && rtx.Apt.Exists(acceptedPts.Contains)) accepted.Add(rtx);
+        // Keep the offer's order of payload types: each codec sorts by the first format that is its payload type's
+        // decimal text (-1 when none is).
+        var order = FormatOrder(offered.Formats);
+        accepted.Sort((a, b) => order[a.PayloadType].CompareTo(order[b.PayloadType]));
+        var ourUris = engine.Index.For(kind).ExtensionUris;
+        var extensions = offered.ExtMaps().Filter(e => ourUris.Contains(e.Uri)).Map(e => ExtmapLine(e.Id, e.Uri)).ToArray();
         var direction = t.Direction.AnswerTo(DirectionOf(offered));
-        return RtpSection(local, t, accepted.ToArr(), extensions, direction, SimulcastAnswer(offered, direction));
+        var codecs = accepted.ToArr();
+        return RtpSection(local, t, codecs, extensions, CodecLines(codecs), Formats(codecs), direction, SimulcastAnswer(offered, direction));
+    }
+
+    /// <summary>
+    /// For each payload type 0-255, the index of the first format whose text is that number written in decimal
+    /// (what <c>formats.IndexOf(pt.ToString())</c> finds), or -1.
+    /// </summary>
+    private static int[] FormatOrder(Arr<SdpText> formats)
+    {
+        var order = new int[256];
+        System.Array.Fill(order, -1);
+        for (var i = 0; i < formats.Count; i++)
+        {
+            var f = formats[i].Span;
+            if (f.Length is 0 or > 3 || (f.Length > 1 && f[0] == '0')) continue;
+            var v = 0;
+            foreach (var ch in f)
+            {
+                if ((uint)(ch - '0') > 9) { v = -1; break; }
+                v = v * 10 + (ch - '0');
+            }
+            if (v is >= 0 and <= 255 && order[v] < 0) order[v] = i;
+        }
+        return order;
     }
 
     /// <summary>
@@ -210,27 +295,26 @@ public static class Jsep
         return a.ToArr();
     }
 
+    private static readonly SdpAttribute RtcpMux = new("rtcp-mux");
+    private static readonly SdpAttribute RtcpRsize = new("rtcp-rsize");
+    private static readonly SdpAttribute[] DirectionLines =
+        [new(Direction.SendRecv.ToText()), new(Direction.SendOnly.ToText()), new(Direction.RecvOnly.ToText()), new(Direction.Inactive.ToText()), new(Direction.Stopped.ToText())];
+
     private static MediaDescription RtpSection(LocalParameters local, Transceiver t, Arr<RtpCodec> codecs,
-        Arr<(int Id, string Uri)> extensions, Direction direction, Arr<SdpAttribute> simulcast = default)
+        SdpAttribute[] extmaps, SdpAttribute[] codecLines, Arr<SdpText> formats, Direction direction, Arr<SdpAttribute> simulcast = default)
     {
         var mid = t.Mid.IfNone("0");
-        var a = TransportAttributes(local, mid);
-        foreach (var (id, uri) in extensions) a.Add(new SdpAttribute("extmap", $"{id} {uri}"));
-        a.Add(new SdpAttribute(direction.ToText()));
+        var a = TransportAttributes(local, mid, extmaps.Length + codecLines.Length + simulcast.Count + 12);
+        a.AddRange(extmaps);
+        a.Add(DirectionLines[(int)direction]);
         // JSEP 5.2.1/5.3.1: a=msid (and the SSRCs) follow the transceiver's own direction, not the negotiated one.
         var sending = t.Direction.Sends() && t.Sender.IsSome;
-        foreach (var track in t.Sender.Where(_ => sending)) a.Add(new SdpAttribute("msid", $"{track.StreamId} {track.Id}"));
-        a.Add(new SdpAttribute("rtcp-mux"));
-        if (t.Kind == MediaKind.Video) a.Add(new SdpAttribute("rtcp-rsize"));
-        foreach (var c in codecs)
-        {
-            var pt = c.PayloadType.ToString(CultureInfo.InvariantCulture);
-            var channels = c.Kind == MediaKind.Audio && c.Channels > 1 ? $"/{c.Channels}" : "";
-            a.Add(new SdpAttribute("rtpmap", $"{pt} {c.Name}/{c.ClockRate}{channels}"));
-            foreach (var fb in c.Feedback) a.Add(new SdpAttribute("rtcp-fb", $"{pt} {fb}"));
-            if (c.Fmtp.Length > 0) a.Add(new SdpAttribute("fmtp", $"{pt} {c.Fmtp}"));
-        }
-        foreach (var track in t.Sender.Where(_ => sending))
+        var track = sending ? (TrackInfo)t.Sender : null;
+        if (track is not null) a.Add(new SdpAttribute("msid", $"{track.StreamId} {track.Id}"));
+        a.Add(RtcpMux);
+        if (t.Kind == MediaKind.Video) a.Add(RtcpRsize);
+        a.AddRange(codecLines);
+        if (track is not null)
         {
             var hasRtx = codecs.Exists(c => c.IsRtx);
             if (hasRtx) a.Add(new SdpAttribute("ssrc-group", $"FID {t.Ssrc} {t.RtxSsrc}"));
@@ -241,8 +325,7 @@ public static class Jsep
             }
         }
         a.AddRange(simulcast);
-        return new MediaDescription(t.Kind == MediaKind.Audio ? "audio" : "video", 9, RtpProtocol,
-            codecs.Map(c => (SdpText)c.PayloadType.ToString(CultureInfo.InvariantCulture)))
+        return new MediaDescription(t.Kind == MediaKind.Audio ? "audio" : "video", 9, RtpProtocol, formats)
         {
             Connection = ConnectionData.Unspecified,
             Attributes = a.ToArr(),
@@ -286,17 +369,53 @@ public static class Jsep
         var rtpmaps = m.RtpMaps().ToDictionary(r => r.PayloadType);
         var fmtps = new Dictionary<int, string>();
         foreach (var f in m.Fmtps()) fmtps.TryAdd(f.PayloadType, f.Raw);
-        var feedback = m.RtcpFeedbacks();
+        var feedback = FeedbackByPayloadType(m.RtcpFeedbacks());
         var prefix = kind == MediaKind.Audio ? "audio/" : "video/";
-        return m.PayloadTypes().Choose(pt =>
+        var codecs = new List<RtpCodec>(m.Formats.Count);
+        foreach (var pt in m.PayloadTypes())
         {
             var (name, clock, channels) = rtpmaps.TryGetValue(pt, out var r)
                 ? (r.EncodingName, r.ClockRate, r.Channels.IfNone(kind == MediaKind.Audio ? 1 : 0))
                 : StaticPayloadType(pt);
-            if (name.Length == 0) return Option<RtpCodec>.None;
-            var fbs = feedback.Filter(f => f.IsWildcard || f.PayloadTypeNumber == pt).Map(f => new RtcpFeedback(f.Type, f.Subtype.IfNone(""))).ToArr();
-            return new RtpCodec(kind, prefix + name, clock, channels, fmtps.GetValueOrDefault(pt, ""), (byte)pt, fbs);
-        }).ToArr();
+            if (name.Length == 0) continue;
+            codecs.Add(new RtpCodec(kind, prefix + name, clock, channels, fmtps.GetValueOrDefault(pt, ""), (byte)pt, feedback(pt)));
+        }
+        return codecs.ToArr();
+    }
+
+    /// <summary>
+    /// The a=rtcp-fb lines of a payload type, in line order, with the <c>*</c> lines that apply to every one: the lines
+    /// are grouped once, not filtered again for each payload type.
+    /// </summary>
+    private static Func<int, Arr<RtcpFeedback>> FeedbackByPayloadType(Seq<Sdp.RtcpFeedback> lines)
+    {
+        var byPt = new Dictionary<int, List<(int Line, RtcpFeedback Feedback)>>();
+        var wildcard = new List<(int Line, RtcpFeedback Feedback)>();
+        var i = 0;
+        foreach (var f in lines)
+        {
+            var line = i++;
+            var feedback = new RtcpFeedback(f.Type, f.Subtype.IfNone(""));
+            if (f.IsWildcard) wildcard.Add((line, feedback));
+            else if (f.PayloadTypeNumber is { IsSome: true } number)
+            {
+                var pt = (int)number;
+                if (!byPt.TryGetValue(pt, out var list)) byPt[pt] = list = [];
+                list.Add((line, feedback));
+            }
+        }
+        return pt =>
+        {
+            var own = byPt.GetValueOrDefault(pt);
+            if (wildcard.Count == 0) return own is null ? Arr<RtcpFeedback>.Empty : own.Select(x => x.Feedback).ToArr();
+            if (own is null) return wildcard.Select(x => x.Feedback).ToArr();
+            // Merge the two line-ordered lists.
+            var merged = new List<RtcpFeedback>(own.Count + wildcard.Count);
+            int a = 0, b = 0;
+            while (a < own.Count || b < wildcard.Count)
+                merged.Add(b >= wildcard.Count || (a < own.Count && own[a].Line < wildcard[b].Line) ? own[a++].Feedback : wildcard[b++].Feedback);
+            return merged.ToArr();
+        };
     }
 
     /// <summary>RFC 3551 static payload types that need no rtpmap.</summary>
