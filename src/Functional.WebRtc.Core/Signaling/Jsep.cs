@@ -363,63 +363,34 @@ public static class Jsep
     public static Arr<(int Id, string Uri)> Extmaps(MediaDescription m) => m.ExtMaps().Map(e => (e.Id, e.Uri)).ToArr();
 
     /// <summary>The codecs a section lists, from its formats, rtpmap, fmtp and rtcp-fb lines.</summary>
-    public static Arr<RtpCodec> Codecs(MediaDescription m, MediaKind kind)
+    public static Arr<RtpCodec> Codecs(MediaDescription m, MediaKind kind) =>
+        CodecScan.TryCodecs(m, kind, out var codecs) ? codecs : CodecsByTypedAttributes(m, kind);
+
+    /// <summary>
+    /// <see cref="Codecs"/> through the typed attribute records (the reference reading; <see cref="CodecScan"/> gives the
+    /// same result in one pass and falls back to this for what it does not handle: wildcard feedback, repeated rtpmaps).
+    /// </summary>
+    internal static Arr<RtpCodec> CodecsByTypedAttributes(MediaDescription m, MediaKind kind)
     {
         // Each attribute list is read once; the per-payload-type lookups below are then cheap.
         var rtpmaps = m.RtpMaps().ToDictionary(r => r.PayloadType);
         var fmtps = new Dictionary<int, string>();
         foreach (var f in m.Fmtps()) fmtps.TryAdd(f.PayloadType, f.Raw);
-        var feedback = FeedbackByPayloadType(m.RtcpFeedbacks());
+        var feedback = m.RtcpFeedbacks();
         var prefix = kind == MediaKind.Audio ? "audio/" : "video/";
-        var codecs = new List<RtpCodec>(m.Formats.Count);
-        foreach (var pt in m.PayloadTypes())
+        return m.PayloadTypes().Choose(pt =>
         {
             var (name, clock, channels) = rtpmaps.TryGetValue(pt, out var r)
                 ? (r.EncodingName, r.ClockRate, r.Channels.IfNone(kind == MediaKind.Audio ? 1 : 0))
                 : StaticPayloadType(pt);
-            if (name.Length == 0) continue;
-            codecs.Add(new RtpCodec(kind, prefix + name, clock, channels, fmtps.GetValueOrDefault(pt, ""), (byte)pt, feedback(pt)));
-        }
-        return codecs.ToArr();
-    }
-
-    /// <summary>
-    /// The a=rtcp-fb lines of a payload type, in line order, with the <c>*</c> lines that apply to every one: the lines
-    /// are grouped once, not filtered again for each payload type.
-    /// </summary>
-    private static Func<int, Arr<RtcpFeedback>> FeedbackByPayloadType(Seq<Sdp.RtcpFeedback> lines)
-    {
-        var byPt = new Dictionary<int, List<(int Line, RtcpFeedback Feedback)>>();
-        var wildcard = new List<(int Line, RtcpFeedback Feedback)>();
-        var i = 0;
-        foreach (var f in lines)
-        {
-            var line = i++;
-            var feedback = new RtcpFeedback(f.Type, f.Subtype.IfNone(""));
-            if (f.IsWildcard) wildcard.Add((line, feedback));
-            else if (f.PayloadTypeNumber is { IsSome: true } number)
-            {
-                var pt = (int)number;
-                if (!byPt.TryGetValue(pt, out var list)) byPt[pt] = list = [];
-                list.Add((line, feedback));
-            }
-        }
-        return pt =>
-        {
-            var own = byPt.GetValueOrDefault(pt);
-            if (wildcard.Count == 0) return own is null ? Arr<RtcpFeedback>.Empty : own.Select(x => x.Feedback).ToArr();
-            if (own is null) return wildcard.Select(x => x.Feedback).ToArr();
-            // Merge the two line-ordered lists.
-            var merged = new List<RtcpFeedback>(own.Count + wildcard.Count);
-            int a = 0, b = 0;
-            while (a < own.Count || b < wildcard.Count)
-                merged.Add(b >= wildcard.Count || (a < own.Count && own[a].Line < wildcard[b].Line) ? own[a++].Feedback : wildcard[b++].Feedback);
-            return merged.ToArr();
-        };
+            if (name.Length == 0) return Option<RtpCodec>.None;
+            var fbs = feedback.Filter(f => f.IsWildcard || f.PayloadTypeNumber == pt).Map(f => new RtcpFeedback(f.Type, f.Subtype.IfNone(""))).ToArr();
+            return new RtpCodec(kind, prefix + name, clock, channels, fmtps.GetValueOrDefault(pt, ""), (byte)pt, fbs);
+        }).ToArr();
     }
 
     /// <summary>RFC 3551 static payload types that need no rtpmap.</summary>
-    private static (string, int, int) StaticPayloadType(int pt) => pt switch
+    internal static (string, int, int) StaticPayloadType(int pt) => pt switch
     {
         0 => ("PCMU", 8000, 1),
         8 => ("PCMA", 8000, 1),
