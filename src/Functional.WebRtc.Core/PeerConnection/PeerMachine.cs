@@ -198,7 +198,7 @@ public static class PeerMachine
                 SdpType.Offer or SdpType.Pranswer => s with { PendingRemote = desc },
                 _ => s with { CurrentRemote = desc, CurrentLocal = s.PendingLocal || s.CurrentLocal, PendingLocal = None, PendingRemote = None },
             };
-        n = n with { Transceivers = Associate(n, side, desc.Type, sdp), Signaling = to };
+        n = n with { Transceivers = Associate(n, side, desc.Type, desc, sdp), Signaling = to };
         // The last stable point is what a rollback returns to.
         if (to == SignalingState.Stable) n = n with { StableTransceivers = n.Transceivers };
 
@@ -227,14 +227,16 @@ public static class PeerMachine
 
     private static Option<RtcError> ValidateRemote(PeerState s, SdpType type, SdpDescription sdp)
     {
-        foreach (var (m, i) in sdp.Media.Select((m, i) => (m, i)))
+        for (var i = 0; i < sdp.Media.Count; i++)
         {
+            var m = sdp.Media[i];
             if (m.Port == 0) continue;
-            if (Jsep.Value(sdp, m, "ice-ufrag").IsNone || Jsep.Value(sdp, m, "ice-pwd").IsNone)
+            // A media-level attribute, else the session-level one (Jsep.Value/Values): present or not.
+            if (!(m.HasAttribute("ice-ufrag") || sdp.HasAttribute("ice-ufrag")) || !(m.HasAttribute("ice-pwd") || sdp.HasAttribute("ice-pwd")))
                 return new RtcError.InvalidAccess($"m-section {i} has no ice-ufrag/ice-pwd");
-            if (Jsep.Values(sdp, m, "fingerprint").IsEmpty)
+            if (!(m.HasAttribute("fingerprint") || sdp.HasAttribute("fingerprint")))
                 return new RtcError.InvalidAccess($"m-section {i} has no fingerprint");
-            if ((m.Media == "audio" || m.Media == "video") && Jsep.Mid(m).IsNone)
+            if ((m.Media == "audio" || m.Media == "video") && !m.HasAttribute("mid"))
                 return new RtcError.InvalidAccess($"m-section {i} has no mid");
         }
         if (type is SdpType.Answer or SdpType.Pranswer)
@@ -249,8 +251,9 @@ public static class PeerMachine
     /// transceiver (an unassociated one made by AddTrack of the same kind, or a new recvonly one); an answer sets the
     /// negotiated (current) directions.
     /// </summary>
-    private static Arr<Transceiver> Associate(PeerState s, DescriptionSide side, SdpType type, SdpDescription sdp)
+    private static Arr<Transceiver> Associate(PeerState s, DescriptionSide side, SdpType type, SessionDescription desc, SdpDescription sdp)
     {
+        var mids = desc.MidsOf(sdp);
         var txs = s.Transceivers.ToList();
         if (side == DescriptionSide.Remote && type == SdpType.Offer)
         {
@@ -267,7 +270,7 @@ public static class PeerMachine
         }
         for (var i = 0; i < txs.Count; i++)
         {
-            var m = DescriptionIndex.SectionByMid(sdp, txs[i].Mid);
+            var m = DescriptionIndex.SectionByMid(sdp, mids, txs[i].Mid);
             if (m.IsNone) continue;
             var section = (MediaDescription)m;
             // W3C 4.4.1.6: a transceiver whose m-section a remote offer or an answer rejects is stopped.
@@ -308,10 +311,33 @@ public static class PeerMachine
         int? sctpPort = data.IsNone ? null : data.Bind(m => m.SctpPort()).IfNone(5000);
         // RFC 8841 6: no max-message-size means 64 KiB; 0 means no limit.
         var maxMessage = data.Bind(m => m.MaxMessageSize()).Map(v => v == 0 ? long.MaxValue : (long)Math.Min(v, long.MaxValue)).IfNone(65536L);
-        var candidates = r.Media.Filter(m => m.Port != 0).Bind(m => m.AttributeValues("candidate")).Map(v => v.ToString()).Distinct().ToArr();
-        var endOfCandidates = r.Media.Exists(m => m.HasAttribute("end-of-candidates"));
+        var candidates = Candidates(r);
+        var endOfCandidates = false;
+        foreach (var m in r.Media)
+            if (m.HasAttribute("end-of-candidates")) { endOfCandidates = true; break; }
         return Seq1<Output>(new Output.TransportParameters(localIce, remoteIce, controlling, remoteLite,
             Jsep.Values(r, m0, "fingerprint").ToArr(), dtlsClient, sctpPort, maxMessage, candidates, endOfCandidates));
+    }
+
+    /// <summary>The distinct a=candidate values of the sections in use, in order of first appearance.</summary>
+    private static Arr<string> Candidates(SdpDescription r)
+    {
+        List<string>? list = null;
+        System.Collections.Generic.HashSet<string>? seen = null;
+        foreach (var m in r.Media)
+        {
+            if (m.Port == 0) continue;
+            var attributes = m.Attributes;
+            for (var i = 0; i < attributes.Count; i++)
+            {
+                var a = attributes[i];
+                if (!a.Name.Equals("candidate")) continue;
+                var v = a.Value.IsNull ? "" : a.Value.ToString();
+                seen ??= new System.Collections.Generic.HashSet<string>(StringComparer.Ordinal);
+                if (seen.Add(v)) (list ??= []).Add(v);
+            }
+        }
+        return list is null ? Arr<string>.Empty : Arr.create(list.ToArray());
     }
 
     /// <summary>
@@ -457,13 +483,15 @@ public static class PeerMachine
     {
         if (s.IsClosed || s.Signaling != SignalingState.Stable) return false;
         var local = Parsed(s.CurrentLocal);
+        var localMids = local is null ? null : ((SessionDescription)s.CurrentLocal).MidsOf(local);
         if (s.DataChannels > 0 && !(local is not null && local.Media.Exists(m => Jsep.IsData(m) && m.Port != 0))) return true;
         if (s.Transceivers.IsEmpty) return false;
         var localIsOffer = s.CurrentLocal.Exists(d => d.Type == SdpType.Offer);
         SdpDescription? remote = null;
+        string?[]? remoteMids = null;
         foreach (var t in s.Transceivers)
         {
-            var index = local is null || t.Mid.IsNone ? -1 : DescriptionIndex.IndexOfMid(local, (string)t.Mid);
+            var index = localMids is null || t.Mid.IsNone ? -1 : DescriptionIndex.IndexOfMid(localMids, (string)t.Mid);
             if (t.Stopped)
             {
                 if (index >= 0 && local!.Media[index].Port != 0) return true;
@@ -480,7 +508,8 @@ public static class PeerMachine
             else
             {
                 remote ??= Parsed(s.CurrentRemote);
-                var r = remote is null ? -1 : DescriptionIndex.IndexOfMid(remote, (string)t.Mid);
+                remoteMids ??= remote is null ? [] : ((SessionDescription)s.CurrentRemote).MidsOf(remote);
+                var r = DescriptionIndex.IndexOfMid(remoteMids, (string)t.Mid);
                 var offered = r < 0 ? Direction.SendRecv : Jsep.DirectionOf(remote!.Media[r]);
                 if (localDirection != t.Direction.AnswerTo(offered)) return true;
             }

@@ -17,15 +17,19 @@ internal static class CodecScan
     {
         public SdpText Value;
         public int NameOffset, NameLength, ClockRate, Channels; // Channels -1: none given
-        public bool Present;
     }
 
     public static bool TryCodecs(MediaDescription m, MediaKind kind, out Arr<RtpCodec> codecs)
     {
         codecs = default;
-        var rtpmaps = new RtpMapEntry[128];
-        var fmtps = new string?[128];
-        var feedback = new List<RtcpFeedback>?[128];
+        // Per payload type, 1 + the index of its entry in the lists below (0: none); the lists hold what was found.
+        Span<byte> rtpmapAt = stackalloc byte[128];
+        Span<byte> fmtpAt = stackalloc byte[128];
+        Span<byte> feedbackAt = stackalloc byte[128];
+        rtpmapAt.Clear(); fmtpAt.Clear(); feedbackAt.Clear();
+        var rtpmaps = new List<RtpMapEntry>();
+        var fmtps = new List<string>();
+        var feedback = new List<List<RtcpFeedback>>();
         var attributes = m.Attributes;
         for (var i = 0; i < attributes.Count; i++)
         {
@@ -34,16 +38,19 @@ internal static class CodecScan
             if (name.SequenceEqual(RtpMap.AttributeName))
             {
                 if (!TryRtpMap(a.Value, out var pt, out var entry)) continue;
-                if (rtpmaps[pt].Present) return false;
-                rtpmaps[pt] = entry;
+                if (rtpmapAt[pt] != 0 || rtpmaps.Count == 255) return false;
+                rtpmaps.Add(entry);
+                rtpmapAt[pt] = (byte)rtpmaps.Count;
             }
             else if (name.SequenceEqual(Fmtp.AttributeName))
             {
                 // Fmtp.Parse: the payload type, then the rest trimmed of spaces; the first line of a payload type counts.
                 var s = a.Value.Span.TrimStart(' ');
                 var space = s.IndexOf(' ');
-                if (!TryInt(space < 0 ? s : s[..space], 0, 127, out var pt)) continue;
-                fmtps[pt] ??= space < 0 ? "" : s[(space + 1)..].Trim(' ').ToString();
+                if (!TryInt(space < 0 ? s : s[..space], 0, 127, out var pt) || fmtpAt[pt] != 0) continue;
+                if (fmtps.Count == 255) return false;
+                fmtps.Add(space < 0 ? "" : s[(space + 1)..].Trim(' ').ToString());
+                fmtpAt[pt] = (byte)fmtps.Count;
             }
             else if (name.SequenceEqual(Sdp.RtcpFeedback.AttributeName))
             {
@@ -57,20 +64,27 @@ internal static class CodecScan
                 if (!IsToken(type)) continue;
                 if (wildcard) return false;
                 var sub = rest.Trim(' ');
-                (feedback[pt] ??= new List<RtcpFeedback>(6)).Add(new RtcpFeedback(Known(type), sub.IsEmpty ? "" : Known(sub)));
+                if (feedbackAt[pt] == 0)
+                {
+                    if (feedback.Count == 255) return false;
+                    feedback.Add(new List<RtcpFeedback>(6));
+                    feedbackAt[pt] = (byte)feedback.Count;
+                }
+                feedback[feedbackAt[pt] - 1].Add(new RtcpFeedback(Known(type), sub.IsEmpty ? "" : Known(sub)));
             }
         }
 
         var prefix = kind == MediaKind.Audio ? "audio/" : "video/";
-        var list = new List<RtpCodec>(m.Formats.Count);
+        var list = new RtpCodec[m.Formats.Count];
+        var n = 0;
         foreach (var f in m.Formats)
         {
             if (!TryInt(f.Span, 0, 127, out var pt)) continue;
             string mime;
             int clock, channels;
-            var r = rtpmaps[pt];
-            if (r.Present)
+            if (rtpmapAt[pt] != 0)
             {
+                var r = rtpmaps[rtpmapAt[pt] - 1];
                 mime = string.Concat(prefix, r.Value.Span.Slice(r.NameOffset, r.NameLength));
                 clock = r.ClockRate;
                 channels = r.Channels >= 0 ? r.Channels : kind == MediaKind.Audio ? 1 : 0;
@@ -83,10 +97,11 @@ internal static class CodecScan
                 clock = c;
                 channels = ch;
             }
-            var fbs = feedback[pt] is { } fb ? fb.ToArr() : Arr<RtcpFeedback>.Empty;
-            list.Add(new RtpCodec(kind, mime, clock, channels, fmtps[pt] ?? "", (byte)pt, fbs));
+            var fbs = feedbackAt[pt] != 0 ? Arr.create(feedback[feedbackAt[pt] - 1].ToArray()) : Arr<RtcpFeedback>.Empty;
+            list[n++] = new RtpCodec(kind, mime, clock, channels, fmtpAt[pt] != 0 ? fmtps[fmtpAt[pt] - 1] : "", (byte)pt, fbs);
         }
-        codecs = list.ToArr();
+        if (n < list.Length) System.Array.Resize(ref list, n);
+        codecs = Arr.create(list);
         return true;
     }
 
@@ -108,7 +123,7 @@ internal static class CodecScan
         var channels = -1;
         if (slash2 >= 0 && !TryInt(tail[(slash2 + 1)..], 1, 255, out channels)) return false;
         all.Overlaps(encoding, out var offset);
-        entry = new RtpMapEntry { Value = value, NameOffset = offset, NameLength = slash, ClockRate = clockRate, Channels = channels, Present = true };
+        entry = new RtpMapEntry { Value = value, NameOffset = offset, NameLength = slash, ClockRate = clockRate, Channels = channels };
         return true;
     }
 

@@ -124,8 +124,8 @@ public static class Jsep
         {
             Origin = new Origin("-", sessionId, sessionVersion, "IN", "IP4", "127.0.0.1"),
             SessionName = "-",
-            Attributes = attributes.ToArr(),
-            Media = sections.ToArr(),
+            Attributes = Arr.create(attributes.ToArray()),
+            Media = Arr.create(sections.ToArray()),
         };
     }
 
@@ -176,7 +176,7 @@ public static class Jsep
         return new MediaDescription("application", 9, protocol, formats)
         {
             Connection = ConnectionData.Unspecified,
-            Attributes = attributes.ToArr(),
+            Attributes = Arr.create(attributes.ToArray()),
         };
     }
 
@@ -205,20 +205,29 @@ public static class Jsep
     private static Arr<SdpText> Formats(Arr<RtpCodec> codecs) =>
         codecs.Map(c => (SdpText)c.PayloadType.ToString(CultureInfo.InvariantCulture));
 
-    /// <summary>rtpmap, rtcp-fb and fmtp lines of each codec, in order.</summary>
+    /// <summary>rtpmap, rtcp-fb and fmtp lines of each codec, in order (each written as one "name:value" string).</summary>
     private static SdpAttribute[] CodecLines(Arr<RtpCodec> codecs)
     {
-        var a = new List<SdpAttribute>(codecs.Count * 4);
+        var count = 0;
+        foreach (var c in codecs) count += 1 + c.Feedback.Count + (c.Fmtp.Length > 0 ? 1 : 0);
+        var a = new SdpAttribute[count];
+        var i = 0;
         foreach (var c in codecs)
         {
-            var pt = c.PayloadType.ToString(CultureInfo.InvariantCulture);
-            var channels = c.Kind == MediaKind.Audio && c.Channels > 1 ? $"/{c.Channels}" : "";
-            a.Add(new SdpAttribute("rtpmap", $"{pt} {c.Name}/{c.ClockRate}{channels}"));
-            foreach (var fb in c.Feedback) a.Add(new SdpAttribute("rtcp-fb", $"{pt} {fb}"));
-            if (c.Fmtp.Length > 0) a.Add(new SdpAttribute("fmtp", $"{pt} {c.Fmtp}"));
+            var pt = c.PayloadType;
+            var name = c.MimeType.AsSpan(c.MimeType.IndexOf('/') + 1);
+            a[i++] = c.Kind == MediaKind.Audio && c.Channels > 1
+                ? Line(6, $"rtpmap:{pt} {name}/{c.ClockRate}/{c.Channels}")
+                : Line(6, $"rtpmap:{pt} {name}/{c.ClockRate}");
+            foreach (var fb in c.Feedback)
+                a[i++] = fb.Parameter.Length == 0 ? Line(7, $"rtcp-fb:{pt} {fb.Type}") : Line(7, $"rtcp-fb:{pt} {fb.Type} {fb.Parameter}");
+            if (c.Fmtp.Length > 0) a[i++] = Line(4, $"fmtp:{pt} {c.Fmtp}");
         }
-        return a.ToArray();
+        return a;
     }
+
+    /// <summary>An attribute from its whole "name:value" text (the name is the first <paramref name="nameLength"/> characters).</summary>
+    private static SdpAttribute Line(int nameLength, string text) => new(text, 0, nameLength, text.Length - nameLength - 1);
 
     private static Option<MediaDescription> AnswerMediaSection(LocalParameters local, Transceiver t, MediaDescription offered)
     {
@@ -230,8 +239,10 @@ public static class Jsep
         foreach (var c in offeredCodecs)
         {
             if (c.IsRtx) continue;
-            foreach (var ours in engine.Match(kind, c.Name, c.ClockRate, c.Channels, c.Fmtp))
-                accepted.Add(c.Feedback.ForAll(f => ours.Feedback.Contains(f)) ? c : c with { Feedback = c.Feedback.Filter(f => ours.Feedback.Contains(f)) });
+            var match = engine.Match(kind, c.Name, c.ClockRate, c.Channels, c.Fmtp);
+            if (match.IsNone) continue;
+            var ours = ((RtpCodec)match).Feedback;
+            accepted.Add(AllIn(c.Feedback, ours) ? c : c with { Feedback = c.Feedback.Filter(f => ours.Contains(f)) });
         }
         if (accepted.Count == 0) return None;
         var acceptedPts = new System.Collections.Generic.HashSet<int>();
@@ -240,12 +251,17 @@ public static class Jsep
             if (rtx.IsRtx && rtx.Apt.Exists(acceptedPts.Contains)) accepted.Add(rtx);
         // Keep the offer's order of payload types: each codec sorts by the first format that is its payload type's
         // decimal text (-1 when none is).
-        var order = FormatOrder(offered.Formats);
-        accepted.Sort((a, b) => order[a.PayloadType].CompareTo(order[b.PayloadType]));
+        Span<int> order = stackalloc int[256];
+        FormatOrder(offered.Formats, order);
+        var keyed = new List<(RtpCodec Codec, int Key)>(accepted.Count);
+        foreach (var c in accepted) keyed.Add((c, order[c.PayloadType]));
+        // The same comparisons on the same sequence as sorting the codecs by their keys: the same order.
+        keyed.Sort((a, b) => a.Key.CompareTo(b.Key));
+        for (var i = 0; i < keyed.Count; i++) accepted[i] = keyed[i].Codec;
         var ourUris = engine.Index.For(kind).ExtensionUris;
         var extensions = offered.ExtMaps().Filter(e => ourUris.Contains(e.Uri)).Map(e => ExtmapLine(e.Id, e.Uri)).ToArray();
         var direction = t.Direction.AnswerTo(DirectionOf(offered));
-        var codecs = accepted.ToArr();
+        var codecs = Arr.create(accepted.ToArray());
         return RtpSection(local, t, codecs, extensions, CodecLines(codecs), Formats(codecs), direction, SimulcastAnswer(offered, direction));
     }
 
@@ -253,10 +269,9 @@ public static class Jsep
     /// For each payload type 0-255, the index of the first format whose text is that number written in decimal
     /// (what <c>formats.IndexOf(pt.ToString())</c> finds), or -1.
     /// </summary>
-    private static int[] FormatOrder(Arr<SdpText> formats)
+    private static void FormatOrder(Arr<SdpText> formats, Span<int> order)
     {
-        var order = new int[256];
-        System.Array.Fill(order, -1);
+        order.Fill(-1);
         for (var i = 0; i < formats.Count; i++)
         {
             var f = formats[i].Span;
@@ -269,7 +284,13 @@ public static class Jsep
             }
             if (v is >= 0 and <= 255 && order[v] < 0) order[v] = i;
         }
-        return order;
+    }
+
+    private static bool AllIn(Arr<RtcpFeedback> feedback, Arr<RtcpFeedback> ours)
+    {
+        foreach (var f in feedback)
+            if (!ours.Contains(f)) return false;
+        return true;
     }
 
     /// <summary>
@@ -328,7 +349,7 @@ public static class Jsep
         return new MediaDescription(t.Kind == MediaKind.Audio ? "audio" : "video", 9, RtpProtocol, formats)
         {
             Connection = ConnectionData.Unspecified,
-            Attributes = a.ToArr(),
+            Attributes = Arr.create(a.ToArray()),
         };
     }
 

@@ -38,8 +38,20 @@ public sealed record SessionDescription(
         return cached.Result;
     }
 
-    private sealed record Parsed(Either<RtcError, SdpDescription> Result);
+    private sealed record Parsed(Either<RtcError, SdpDescription> Result)
+    {
+        // The mids of the parsed m-sections, read on first use (DescriptionIndex); not part of the value.
+        public string?[]? Mids;
+    }
     private Parsed? _parsed;
+
+    /// <summary>The a=mid of each m-section of <paramref name="parsed"/>, which must be this description's parse; read once.</summary>
+    internal string?[] MidsOf(SdpDescription parsed)
+    {
+        var p = _parsed;
+        if (p is null || !(p.Result.IsRight && ReferenceEquals((SdpDescription)p.Result, parsed))) return Functional.WebRtc.Core.Signaling.DescriptionIndex.ReadMids(parsed);
+        return p.Mids ??= Functional.WebRtc.Core.Signaling.DescriptionIndex.ReadMids(parsed);
+    }
 
     /// <summary>
     /// A description we wrote from <paramref name="model"/>: the model is kept as its parse when reading
