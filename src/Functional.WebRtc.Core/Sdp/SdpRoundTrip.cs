@@ -42,7 +42,7 @@ internal static class SdpRoundTrip
         // line (a CR or LF inside a field would add one).
         var span = text.AsSpan();
         if (span.ContainsAny(OtherControls) || span.Count('\n') != lines || span.Count('\r') != lines) return false;
-        return lines <= SdpParser.MaxLines && LongestLine(span) <= SdpParser.MaxLineLength;
+        return lines <= SdpParser.MaxLines && (span.Length <= SdpParser.MaxLineLength || LongestLine(span) <= SdpParser.MaxLineLength);
     }
 
     private static int LongestLine(ReadOnlySpan<char> span)

@@ -85,7 +85,7 @@ internal static class CodecScan
             if (rtpmapAt[pt] != 0)
             {
                 var r = rtpmaps[rtpmapAt[pt] - 1];
-                mime = string.Concat(prefix, r.Value.Span.Slice(r.NameOffset, r.NameLength));
+                mime = Mime(kind, r.Value.Span.Slice(r.NameOffset, r.NameLength));
                 clock = r.ClockRate;
                 channels = r.Channels >= 0 ? r.Channels : kind == MediaKind.Audio ? 1 : 0;
             }
@@ -126,6 +126,32 @@ internal static class CodecScan
         entry = new RtpMapEntry { Value = value, NameOffset = offset, NameLength = slash, ClockRate = clockRate, Channels = channels };
         return true;
     }
+
+    /// <summary>"audio/" or "video/" and the encoding name; the usual ones shared instead of copied (the same text either way).</summary>
+    private static string Mime(MediaKind kind, ReadOnlySpan<char> name) => kind == MediaKind.Audio
+        ? name switch
+        {
+            "opus" => "audio/opus",
+            "red" => "audio/red",
+            "G722" => "audio/G722",
+            "PCMU" => "audio/PCMU",
+            "PCMA" => "audio/PCMA",
+            "CN" => "audio/CN",
+            "telephone-event" => "audio/telephone-event",
+            _ => string.Concat("audio/", name),
+        }
+        : name switch
+        {
+            "VP8" => "video/VP8",
+            "VP9" => "video/VP9",
+            "H264" => "video/H264",
+            "H265" => "video/H265",
+            "AV1" => "video/AV1",
+            "rtx" => "video/rtx",
+            "red" => "video/red",
+            "ulpfec" => "video/ulpfec",
+            _ => string.Concat("video/", name),
+        };
 
     /// <summary>The feedback words browsers write, shared instead of copied (the same text either way).</summary>
     private static string Known(ReadOnlySpan<char> s) => s switch

@@ -325,31 +325,38 @@ public static class Jsep
         SdpAttribute[] extmaps, SdpAttribute[] codecLines, Arr<SdpText> formats, Direction direction, Arr<SdpAttribute> simulcast = default)
     {
         var mid = t.Mid.IfNone("0");
-        var a = TransportAttributes(local, mid, extmaps.Length + codecLines.Length + simulcast.Count + 12);
-        a.AddRange(extmaps);
-        a.Add(DirectionLines[(int)direction]);
         // JSEP 5.2.1/5.3.1: a=msid (and the SSRCs) follow the transceiver's own direction, not the negotiated one.
         var sending = t.Direction.Sends() && t.Sender.IsSome;
         var track = sending ? (TrackInfo)t.Sender : null;
-        if (track is not null) a.Add(new SdpAttribute("msid", $"{track.StreamId} {track.Id}"));
-        a.Add(RtcpMux);
-        if (t.Kind == MediaKind.Video) a.Add(RtcpRsize);
-        a.AddRange(codecLines);
+        var hasRtx = track is not null && codecs.Exists(c => c.IsRtx);
+        var prefix = TransportPrefix(local);
+        // The lines are counted first and written into one exact-size array.
+        var count = prefix.Length + 1 + extmaps.Length + 1 + (track is not null ? 1 : 0) + 1 + (t.Kind == MediaKind.Video ? 1 : 0) +
+                    codecLines.Length + (track is null ? 0 : hasRtx ? 5 : 2) + simulcast.Count;
+        var a = new SdpAttribute[count];
+        var i = 0;
+        prefix.CopyTo(a, i); i += prefix.Length;
+        a[i++] = new SdpAttribute("mid", mid);
+        extmaps.CopyTo(a, i); i += extmaps.Length;
+        a[i++] = DirectionLines[(int)direction];
+        if (track is not null) a[i++] = new SdpAttribute("msid", $"{track.StreamId} {track.Id}");
+        a[i++] = RtcpMux;
+        if (t.Kind == MediaKind.Video) a[i++] = RtcpRsize;
+        codecLines.CopyTo(a, i); i += codecLines.Length;
         if (track is not null)
         {
-            var hasRtx = codecs.Exists(c => c.IsRtx);
-            if (hasRtx) a.Add(new SdpAttribute("ssrc-group", $"FID {t.Ssrc} {t.RtxSsrc}"));
+            if (hasRtx) a[i++] = new SdpAttribute("ssrc-group", $"FID {t.Ssrc} {t.RtxSsrc}");
             foreach (var ssrc in hasRtx ? [t.Ssrc, t.RtxSsrc] : new[] { t.Ssrc })
             {
-                a.Add(new SdpAttribute("ssrc", $"{ssrc} cname:{local.Config.Cname}"));
-                a.Add(new SdpAttribute("ssrc", $"{ssrc} msid:{track.StreamId} {track.Id}"));
+                a[i++] = new SdpAttribute("ssrc", $"{ssrc} cname:{local.Config.Cname}");
+                a[i++] = new SdpAttribute("ssrc", $"{ssrc} msid:{track.StreamId} {track.Id}");
             }
         }
-        a.AddRange(simulcast);
+        foreach (var x in simulcast) a[i++] = x;
         return new MediaDescription(t.Kind == MediaKind.Audio ? "audio" : "video", 9, RtpProtocol, formats)
         {
             Connection = ConnectionData.Unspecified,
-            Attributes = Arr.create(a.ToArray()),
+            Attributes = Arr.create(a),
         };
     }
 
