@@ -124,9 +124,11 @@ public class NegotiationFastPathProperties
     [Xunit.Fact]
     public void GeneratedModelsAreBothAcceptedAndRejected()
     {
-        var sample = ModelGen.Sample(200, 30);
+        // About 1 in 15 is accepted (any tab or other control character in a field is declined): none in 300 would
+        // mean the property below tests nothing.
+        var sample = ModelGen.Sample(300, 30);
         var accepted = sample.Count(m => SdpRoundTrip.ParsesBackTo(m, SdpWriter.Write(m)));
-        Xunit.Assert.InRange(accepted, 20, 180);
+        Xunit.Assert.InRange(accepted, 1, 299);
     }
 
     /// <summary>Whenever the round-trip check accepts a model, parsing its text gives that model back.</summary>

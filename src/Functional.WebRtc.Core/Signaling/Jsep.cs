@@ -202,8 +202,15 @@ public static class Jsep
 
     private static SdpAttribute ExtmapLine(int id, string uri) => new("extmap", $"{id} {uri}");
 
-    private static Arr<SdpText> Formats(Arr<RtpCodec> codecs) =>
-        codecs.Map(c => (SdpText)c.PayloadType.ToString(CultureInfo.InvariantCulture));
+    private static Arr<SdpText> Formats(Arr<RtpCodec> codecs)
+    {
+        var formats = new SdpText[codecs.Count];
+        for (var i = 0; i < formats.Length; i++) formats[i] = PayloadTypeText[codecs[i].PayloadType];
+        return Arr.create(formats);
+    }
+
+    /// <summary>"0" to "255", written once.</summary>
+    private static readonly string[] PayloadTypeText = Enumerable.Range(0, 256).Select(i => i.ToString(CultureInfo.InvariantCulture)).ToArray();
 
     /// <summary>rtpmap, rtcp-fb and fmtp lines of each codec, in order (each written as one "name:value" string).</summary>
     private static SdpAttribute[] CodecLines(Arr<RtpCodec> codecs)
@@ -225,6 +232,82 @@ public static class Jsep
         }
         return a;
     }
+
+    /// <summary>
+    /// <see cref="CodecLines"/> for an answer: a line whose text equals the offer's line for that payload type is the
+    /// offer's attribute itself (the same name and value, read from the offer's text), so only lines that differ are written.
+    /// </summary>
+    private static SdpAttribute[] AnswerCodecLines(Arr<RtpCodec> codecs, MediaDescription offered)
+    {
+        // Where each payload type's rtpmap, fmtp and rtcp-fb lines are in the offer (by the payload type they start with).
+        Span<short> rtpmapAt = stackalloc short[128];
+        Span<short> fmtpAt = stackalloc short[128];
+        // The rtcp-fb lines of a payload type are chained in order: feedbackAt[pt] is the first, next[i] the one after i.
+        Span<short> feedbackAt = stackalloc short[128];
+        Span<short> feedbackLast = stackalloc short[128];
+        rtpmapAt.Fill(-1);
+        fmtpAt.Fill(-1);
+        feedbackAt.Fill(-1);
+        var attributes = offered.Attributes;
+        var next = attributes.Count <= 256 ? stackalloc short[attributes.Count] : new short[attributes.Count];
+        for (var i = 0; i < attributes.Count && i < short.MaxValue; i++)
+        {
+            var a = attributes[i];
+            var name = a.Name.Span;
+            var kind = name.SequenceEqual("rtpmap") ? 0 : name.SequenceEqual("fmtp") ? 1 : name.SequenceEqual("rtcp-fb") ? 2 : -1;
+            if (kind < 0) continue;
+            var value = a.Value.Span;
+            var space = value.IndexOf(' ');
+            if (space <= 0 || !SdpTokens.TryInt(value[..space], 0, 127, out var pt)) continue;
+            if (kind == 2)
+            {
+                next[i] = -1;
+                if (feedbackAt[pt] < 0) feedbackAt[pt] = (short)i; else next[feedbackLast[pt]] = (short)i;
+                feedbackLast[pt] = (short)i;
+                continue;
+            }
+            var at = kind == 0 ? rtpmapAt : fmtpAt;
+            if (at[pt] < 0) at[pt] = (short)i;
+        }
+
+        var count = 0;
+        foreach (var c in codecs) count += 1 + c.Feedback.Count + (c.Fmtp.Length > 0 ? 1 : 0);
+        var lines = new SdpAttribute[count];
+        Span<char> buffer = stackalloc char[512];
+        var n = 0;
+        foreach (var c in codecs)
+        {
+            var pt = c.PayloadType;
+            var name = c.MimeType.AsSpan(c.MimeType.IndexOf('/') + 1);
+            var withChannels = c.Kind == MediaKind.Audio && c.Channels > 1;
+            var ok = withChannels
+                ? buffer.TryWrite($"{pt} {name}/{c.ClockRate}/{c.Channels}", out var written)
+                : buffer.TryWrite($"{pt} {name}/{c.ClockRate}", out written);
+            lines[n++] = ok && pt < 128 && Same(attributes, rtpmapAt[pt], buffer[..written]) ? attributes[rtpmapAt[pt]]
+                : withChannels ? Line(6, $"rtpmap:{pt} {name}/{c.ClockRate}/{c.Channels}") : Line(6, $"rtpmap:{pt} {name}/{c.ClockRate}");
+            foreach (var fb in c.Feedback)
+            {
+                ok = fb.Parameter.Length == 0
+                    ? buffer.TryWrite($"{pt} {fb.Type}", out written)
+                    : buffer.TryWrite($"{pt} {fb.Type} {fb.Parameter}", out written);
+                var found = -1;
+                if (ok && pt < 128)
+                    for (int i = feedbackAt[pt]; i >= 0; i = next[i])
+                        if (attributes[i].Value.Span.SequenceEqual(buffer[..written])) { found = i; break; }
+                lines[n++] = found >= 0 ? attributes[found]
+                    : fb.Parameter.Length == 0 ? Line(7, $"rtcp-fb:{pt} {fb.Type}") : Line(7, $"rtcp-fb:{pt} {fb.Type} {fb.Parameter}");
+            }
+            if (c.Fmtp.Length > 0)
+            {
+                ok = buffer.TryWrite($"{pt} {c.Fmtp}", out written);
+                lines[n++] = ok && pt < 128 && Same(attributes, fmtpAt[pt], buffer[..written]) ? attributes[fmtpAt[pt]] : Line(4, $"fmtp:{pt} {c.Fmtp}");
+            }
+        }
+        return lines;
+    }
+
+    private static bool Same(Arr<SdpAttribute> attributes, int index, ReadOnlySpan<char> value) =>
+        index >= 0 && attributes[index].HasValue && attributes[index].Value.Span.SequenceEqual(value);
 
     /// <summary>An attribute from its whole "name:value" text (the name is the first <paramref name="nameLength"/> characters).</summary>
     private static SdpAttribute Line(int nameLength, string text) => new(text, 0, nameLength, text.Length - nameLength - 1);
@@ -262,7 +345,7 @@ public static class Jsep
         var extensions = offered.ExtMaps().Filter(e => ourUris.Contains(e.Uri)).Map(e => ExtmapLine(e.Id, e.Uri)).ToArray();
         var direction = t.Direction.AnswerTo(DirectionOf(offered));
         var codecs = Arr.create(accepted.ToArray());
-        return RtpSection(local, t, codecs, extensions, CodecLines(codecs), Formats(codecs), direction, SimulcastAnswer(offered, direction));
+        return RtpSection(local, t, codecs, extensions, AnswerCodecLines(codecs, offered), Formats(codecs), direction, SimulcastAnswer(offered, direction));
     }
 
     /// <summary>
