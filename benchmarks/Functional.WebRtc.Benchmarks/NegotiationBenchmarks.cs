@@ -13,7 +13,7 @@ namespace Functional.WebRtc.Benchmarks;
 /// does: SetLocal gets the object CreateOffer/CreateAnswer returned, SetRemote a fresh one.
 /// Run: dotnet run -c Release --project benchmarks/Functional.WebRtc.Benchmarks -- --filter '*NegotiationBenchmarks*' --job short
 /// </summary>
-[MemoryDiagnoser]
+[MemoryDiagnoser, MinColumn, MedianColumn]
 public class NegotiationBenchmarks
 {
     private const string Fingerprint = "sha-256 0B:5A:2C:9E:11:D4:7F:63:A0:B8:34:C2:5D:E9:70:1F:86:3B:C7:AA:02:F5:48:DE:91:6C:37:B4:E0:5A:19:8D";
