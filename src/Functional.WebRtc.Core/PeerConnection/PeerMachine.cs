@@ -92,16 +92,17 @@ public static class PeerMachine
         var previous = (s.CurrentLocal || s.CurrentRemote).Bind(d => d.TryUnmarshal().ToOption());
         var (offer, transceivers) = Jsep.CreateOffer(Local(s, ice, "actpass"), s.Transceivers, s.DataChannels > 0, previous,
             s.SessionId, s.SessionVersion + 1);
-        var sdp = offer.ToString();
+        // The description keeps the model it was written from, so setting it locally does not parse it again.
+        var description = SessionDescription.Written(SdpType.Offer, offer.ToString(), offer);
         var next = s with
         {
             Entropy = entropy,
             Transceivers = transceivers,
-            LastOffer = sdp,
+            LastOffer = description,
             SessionVersion = s.SessionVersion + 1,
             RestartIce = iceRestart || s.RestartIce.IsSome ? Some(ice) : None,
         };
-        return Step<PeerState, Output>.Of(next, new Output.Completed(SessionDescription.Offer(sdp)));
+        return Step<PeerState, Output>.Of(next, new Output.Completed(description));
     }
 
     private static Step<PeerState, Output> CreateAnswer(PeerState s)
@@ -117,9 +118,9 @@ public static class PeerMachine
                 var setup = AnswerSetup(s.Config, offer);
                 var (ice, entropy) = OfferRestartsIce(s, offer) ? NewIceCredentials(s.Entropy) : (s.LocalIce, s.Entropy);
                 var answer = Jsep.CreateAnswer(Local(s, ice, setup), offer, s.Transceivers, s.SessionId, s.SessionVersion + 1);
-                var sdp = answer.ToString();
-                var next = s with { LastAnswer = sdp, SessionVersion = s.SessionVersion + 1, Entropy = entropy };
-                return Step<PeerState, Output>.Of(next, new Output.Completed(SessionDescription.Answer(sdp)));
+                var description = SessionDescription.Written(SdpType.Answer, answer.ToString(), answer);
+                var next = s with { LastAnswer = description, SessionVersion = s.SessionVersion + 1, Entropy = entropy };
+                return Step<PeerState, Output>.Of(next, new Output.Completed(description));
             });
     }
 
@@ -161,7 +162,14 @@ public static class PeerMachine
                     ? Fail(s, r.Outputs.OfType<Output.Failed>().First().Error)
                     : r;
             }
-            desc = desc with { Sdp = last.IfNone("") };
+            desc = last.Match(l => l.WithType(desc.Type), () => desc with { Sdp = "" });
+        }
+        else
+        {
+            // The text of the offer or answer we created (as a replay or a round trip through the application gives
+            // it back): its parse is the model we wrote it from.
+            var created = desc.Type == SdpType.Offer ? s.LastOffer : desc.Type is SdpType.Answer or SdpType.Pranswer ? s.LastAnswer : None;
+            foreach (var c in created) desc.SharesTextWith(c);
         }
         return Apply(s, DescriptionSide.Local, desc);
     }
@@ -194,7 +202,7 @@ public static class PeerMachine
                 SdpType.Offer or SdpType.Pranswer => s with { PendingRemote = desc },
                 _ => s with { CurrentRemote = desc, CurrentLocal = s.PendingLocal || s.CurrentLocal, PendingLocal = None, PendingRemote = None },
             };
-        n = n with { Transceivers = Associate(n, side, desc.Type, sdp), Signaling = to };
+        n = n with { Transceivers = Associate(n, side, desc.Type, desc, sdp), Signaling = to };
         // The last stable point is what a rollback returns to.
         if (to == SignalingState.Stable) n = n with { StableTransceivers = n.Transceivers };
 
@@ -223,14 +231,16 @@ public static class PeerMachine
 
     private static Option<RtcError> ValidateRemote(PeerState s, SdpType type, SdpDescription sdp)
     {
-        foreach (var (m, i) in sdp.Media.Select((m, i) => (m, i)))
+        for (var i = 0; i < sdp.Media.Count; i++)
         {
+            var m = sdp.Media[i];
             if (m.Port == 0) continue;
-            if (Jsep.Value(sdp, m, "ice-ufrag").IsNone || Jsep.Value(sdp, m, "ice-pwd").IsNone)
+            // A media-level attribute, else the session-level one (Jsep.Value/Values): present or not.
+            if (!(m.HasAttribute("ice-ufrag") || sdp.HasAttribute("ice-ufrag")) || !(m.HasAttribute("ice-pwd") || sdp.HasAttribute("ice-pwd")))
                 return new RtcError.InvalidAccess($"m-section {i} has no ice-ufrag/ice-pwd");
-            if (Jsep.Values(sdp, m, "fingerprint").IsEmpty)
+            if (!(m.HasAttribute("fingerprint") || sdp.HasAttribute("fingerprint")))
                 return new RtcError.InvalidAccess($"m-section {i} has no fingerprint");
-            if ((m.Media == "audio" || m.Media == "video") && Jsep.Mid(m).IsNone)
+            if ((m.Media == "audio" || m.Media == "video") && !m.HasAttribute("mid"))
                 return new RtcError.InvalidAccess($"m-section {i} has no mid");
         }
         if (type is SdpType.Answer or SdpType.Pranswer)
@@ -245,8 +255,9 @@ public static class PeerMachine
     /// transceiver (an unassociated one made by AddTrack of the same kind, or a new recvonly one); an answer sets the
     /// negotiated (current) directions.
     /// </summary>
-    private static Arr<Transceiver> Associate(PeerState s, DescriptionSide side, SdpType type, SdpDescription sdp)
+    private static Arr<Transceiver> Associate(PeerState s, DescriptionSide side, SdpType type, SessionDescription desc, SdpDescription sdp)
     {
+        var mids = desc.MidsOf(sdp);
         var txs = s.Transceivers.ToList();
         if (side == DescriptionSide.Remote && type == SdpType.Offer)
         {
@@ -263,7 +274,7 @@ public static class PeerMachine
         }
         for (var i = 0; i < txs.Count; i++)
         {
-            var m = sdp.Media.Find(x => txs[i].Mid.IsSome && Jsep.Mid(x) == txs[i].Mid);
+            var m = DescriptionIndex.SectionByMid(sdp, mids, txs[i].Mid);
             if (m.IsNone) continue;
             var section = (MediaDescription)m;
             // W3C 4.4.1.6: a transceiver whose m-section a remote offer or an answer rejects is stopped.
@@ -304,10 +315,33 @@ public static class PeerMachine
         int? sctpPort = data.IsNone ? null : data.Bind(m => m.SctpPort()).IfNone(5000);
         // RFC 8841 6: no max-message-size means 64 KiB; 0 means no limit.
         var maxMessage = data.Bind(m => m.MaxMessageSize()).Map(v => v == 0 ? long.MaxValue : (long)Math.Min(v, long.MaxValue)).IfNone(65536L);
-        var candidates = r.Media.Filter(m => m.Port != 0).Bind(m => m.AttributeValues("candidate")).Map(v => v.ToString()).Distinct().ToArr();
-        var endOfCandidates = r.Media.Exists(m => m.HasAttribute("end-of-candidates"));
+        var candidates = Candidates(r);
+        var endOfCandidates = false;
+        foreach (var m in r.Media)
+            if (m.HasAttribute("end-of-candidates")) { endOfCandidates = true; break; }
         return Seq1<Output>(new Output.TransportParameters(localIce, remoteIce, controlling, remoteLite,
             Jsep.Values(r, m0, "fingerprint").ToArr(), dtlsClient, sctpPort, maxMessage, candidates, endOfCandidates));
+    }
+
+    /// <summary>The distinct a=candidate values of the sections in use, in order of first appearance.</summary>
+    private static Arr<string> Candidates(SdpDescription r)
+    {
+        List<string>? list = null;
+        System.Collections.Generic.HashSet<string>? seen = null;
+        foreach (var m in r.Media)
+        {
+            if (m.Port == 0) continue;
+            var attributes = m.Attributes;
+            for (var i = 0; i < attributes.Count; i++)
+            {
+                var a = attributes[i];
+                if (!a.Name.Equals("candidate")) continue;
+                var v = a.Value.IsNull ? "" : a.Value.ToString();
+                seen ??= new System.Collections.Generic.HashSet<string>(StringComparer.Ordinal);
+                if (seen.Add(v)) (list ??= []).Add(v);
+            }
+        }
+        return list is null ? Arr<string>.Empty : Arr.create(list.ToArray());
     }
 
     /// <summary>
@@ -461,37 +495,57 @@ public static class PeerMachine
     public static bool IsNegotiationNeeded(PeerState s)
     {
         if (s.IsClosed || s.Signaling != SignalingState.Stable) return false;
-        var local = s.CurrentLocal.Bind(d => d.TryUnmarshal().ToOption());
-        var remote = s.CurrentRemote.Bind(d => d.TryUnmarshal().ToOption());
-        if (s.DataChannels > 0 && !local.Exists(l => l.Media.Exists(m => Jsep.IsData(m) && m.Port != 0))) return true;
+        var local = Parsed(s.CurrentLocal);
+        var localMids = local is null ? null : ((SessionDescription)s.CurrentLocal).MidsOf(local);
+        if (s.DataChannels > 0 && !(local is not null && local.Media.Exists(m => Jsep.IsData(m) && m.Port != 0))) return true;
+        if (s.Transceivers.IsEmpty) return false;
+        var localIsOffer = s.CurrentLocal.Exists(d => d.Type == SdpType.Offer);
+        SdpDescription? remote = null;
+        string?[]? remoteMids = null;
         foreach (var t in s.Transceivers)
         {
-            var section = local.Bind(l => l.Media.Find(m => t.Mid.IsSome && Jsep.Mid(m) == t.Mid));
+            var index = localMids is null || t.Mid.IsNone ? -1 : DescriptionIndex.IndexOfMid(localMids, (string)t.Mid);
             if (t.Stopped)
             {
-                if (section.Exists(m => m.Port != 0)) return true;
+                if (index >= 0 && local!.Media[index].Port != 0) return true;
                 continue;
             }
-            if (section.IsNone || section.Exists(m => m.Port == 0)) return true;
-            var m = (MediaDescription)section;
+            if (index < 0) return true;
+            var m = local!.Media[index];
+            if (m.Port == 0) return true;
             var localDirection = Jsep.DirectionOf(m);
-            if (s.CurrentLocal.Exists(d => d.Type == SdpType.Offer))
+            if (localIsOffer)
             {
                 if (localDirection != t.Direction) return true;
             }
             else
             {
-                var offered = remote.Bind(r => r.Media.Find(x => Jsep.Mid(x) == t.Mid)).Map(Jsep.DirectionOf).IfNone(Direction.SendRecv);
+                remote ??= Parsed(s.CurrentRemote);
+                remoteMids ??= remote is null ? [] : ((SessionDescription)s.CurrentRemote).MidsOf(remote);
+                var r = DescriptionIndex.IndexOfMid(remoteMids, (string)t.Mid);
+                var offered = r < 0 ? Direction.SendRecv : Jsep.DirectionOf(remote!.Media[r]);
                 if (localDirection != t.Direction.AnswerTo(offered)) return true;
             }
             if (t.Direction.Sends())
             {
-                var msid = m.AttributeValue("msid").Map(v => v.ToString());
-                var wanted = t.Sender.Map(tr => $"{tr.StreamId} {tr.Id}");
-                if (msid != wanted) return true;
+                if (!MsidIsTrack(m, t.Sender)) return true;
                 if (s.CurrentLocal.Exists(d => d.Type == SdpType.Offer) && SimulcastSend.OfferedRidsDiffer(t, m)) return true;
             }
         }
         return false;
+    }
+
+    private static SdpDescription? Parsed(Option<SessionDescription> d) =>
+        d.IsNone ? null : ((SessionDescription)d).TryUnmarshal().Match(x => x, _ => (SdpDescription?)null);
+
+    /// <summary>Does the section's first a=msid read "&lt;stream id&gt; &lt;track id&gt;" of the track (or is there neither)?</summary>
+    private static bool MsidIsTrack(MediaDescription m, Option<TrackInfo> sender)
+    {
+        var msid = SdpAttributeList.First(m.Attributes, "msid");
+        if (msid.IsNone || sender.IsNone) return msid.IsNone && sender.IsNone;
+        var value = ((SdpAttribute)msid).Value.Span;
+        var track = (TrackInfo)sender;
+        return value.Length == track.StreamId.Length + 1 + track.Id.Length && value.StartsWith(track.StreamId, StringComparison.Ordinal) &&
+               value[track.StreamId.Length] == ' ' && value.EndsWith(track.Id, StringComparison.Ordinal);
     }
 }

@@ -58,6 +58,20 @@ public readonly struct SdpAttribute : IEquatable<SdpAttribute>
 
     public bool Is(ReadOnlySpan<char> name) => Name.Equals(name);
 
+    /// <summary>
+    /// The line's text after <c>a=</c> (<c>name</c> or <c>name:value</c>) when it is one slice of the source (as the parser
+    /// and the two-string constructor make it); false when name and value are apart.
+    /// </summary>
+    internal bool TryGetLineText(out ReadOnlySpan<char> text)
+    {
+        text = default;
+        if (source is null) return valueLength < 0;
+        if (valueLength < 0) { text = source.AsSpan(start, nameLength); return true; }
+        if (source[start + nameLength] != ':') return false;
+        text = source.AsSpan(start, nameLength + 1 + valueLength);
+        return true;
+    }
+
     public void Deconstruct(out SdpText name, out SdpText value) { name = Name; value = Value; }
 
     public bool Equals(SdpAttribute other) =>

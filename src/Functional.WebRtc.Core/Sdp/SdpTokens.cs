@@ -41,9 +41,17 @@ internal static class SdpTokens
 
     public static bool TryInt(ReadOnlySpan<char> s, int min, int max, out int value)
     {
+        // 1 to 10 ASCII digits (at most 9,999,999,999: no overflow of a long), then the range.
         value = 0;
-        if (!Digits(s) || s.Length > 10 || !long.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out var v) || v < min || v > max)
-            return false;
+        if (s.IsEmpty || s.Length > 10) return false;
+        long v = 0;
+        foreach (var c in s)
+        {
+            var d = (uint)(c - '0');
+            if (d > 9) return false;
+            v = v * 10 + d;
+        }
+        if (v < min || v > max) return false;
         value = (int)v;
         return true;
     }

@@ -11,7 +11,7 @@ public static class SdpWriter
 {
     public static string Write(SdpDescription d)
     {
-        var w = new TextBuffer(4096);
+        var w = new TextBuffer(8192);
         try
         {
             w.Line('v'); w.Append((ulong)d.Version); w.CrLf();
@@ -86,6 +86,7 @@ public static class SdpWriter
 
     private static void Attribute(ref TextBuffer w, SdpAttribute a)
     {
+        if (a.TryGetLineText(out var text)) { w.AttributeLine(text); return; }
         w.Line('a'); w.Append(a.Name);
         if (a.HasValue) { w.Append(':'); w.Append(a.Value); }
         w.CrLf();
@@ -135,6 +136,19 @@ public static class SdpWriter
         }
 
         public void Space() => Append(' ');
+
+        /// <summary><c>a=</c>, the text, CRLF: one bounds check and one copy.</summary>
+        public void AttributeLine(ReadOnlySpan<char> text)
+        {
+            if (length + text.Length + 4 > buffer.Length) Grow(text.Length + 4);
+            var span = buffer.AsSpan(length);
+            span[0] = 'a';
+            span[1] = '=';
+            text.CopyTo(span[2..]);
+            span[2 + text.Length] = '\r';
+            span[3 + text.Length] = '\n';
+            length += text.Length + 4;
+        }
 
         public void CrLf()
         {

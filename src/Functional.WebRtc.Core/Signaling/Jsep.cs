@@ -7,7 +7,23 @@ using static LanguageExt.Prelude;
 namespace Functional.WebRtc.Core.Signaling;
 
 /// <summary>What JSEP needs to know of our side when writing an offer or answer.</summary>
-public sealed record LocalParameters(IceCredentials Ice, Arr<string> Fingerprints, string Setup, PeerConfig Config);
+public sealed record LocalParameters(IceCredentials Ice, Arr<string> Fingerprints, string Setup, PeerConfig Config)
+{
+    // The transport lines of these parameters, written on first use (see Jsep.TransportPrefix); not part of the value.
+    internal SdpAttribute[]? TransportLines;
+
+    private LocalParameters(LocalParameters original)
+    {
+        Ice = original.Ice;
+        Fingerprints = original.Fingerprints;
+        Setup = original.Setup;
+        Config = original.Config;
+    }
+
+    public bool Equals(LocalParameters? other) => other is not null && Ice == other.Ice && Fingerprints.Equals(other.Fingerprints) &&
+        Setup == other.Setup && Config == other.Config;
+    public override int GetHashCode() => HashCode.Combine(Ice, Fingerprints, Setup, Config);
+}
 
 /// <summary>
 /// Offer and answer generation (RFC 8829 sections 5.2 and 5.3) as pure functions from transceivers, data-channel
@@ -108,21 +124,36 @@ public static class Jsep
         {
             Origin = new Origin("-", sessionId, sessionVersion, "IN", "IP4", "127.0.0.1"),
             SessionName = "-",
-            Attributes = attributes.ToArr(),
-            Media = sections.ToArr(),
+            Attributes = Arr.create(attributes.ToArray()),
+            Media = Arr.create(sections.ToArray()),
         };
     }
 
-    private static List<SdpAttribute> TransportAttributes(LocalParameters local, string mid)
+    private static readonly SdpAttribute IceOptionsTrickle = new("ice-options", "trickle");
+
+    /// <summary>
+    /// ice-ufrag, ice-pwd, ice-options, fingerprints and setup: the same in every m-section of one description, so
+    /// written once per LocalParameters (an immutable value, made per call) and shared.
+    /// </summary>
+    private static SdpAttribute[] TransportPrefix(LocalParameters local)
     {
-        var a = new List<SdpAttribute>
-        {
-            new("ice-ufrag", local.Ice.Ufrag),
-            new("ice-pwd", local.Ice.Pwd),
-            new("ice-options", "trickle"),
-        };
-        foreach (var f in local.Fingerprints) a.Add(new SdpAttribute("fingerprint", f));
-        a.Add(new SdpAttribute("setup", local.Setup));
+        var cached = local.TransportLines;
+        if (cached is not null) return cached;
+        var a = new SdpAttribute[4 + local.Fingerprints.Count];
+        a[0] = new SdpAttribute("ice-ufrag", local.Ice.Ufrag);
+        a[1] = new SdpAttribute("ice-pwd", local.Ice.Pwd);
+        a[2] = IceOptionsTrickle;
+        var i = 3;
+        foreach (var f in local.Fingerprints) a[i++] = new SdpAttribute("fingerprint", f);
+        a[i] = new SdpAttribute("setup", local.Setup);
+        return local.TransportLines = a;
+    }
+
+    private static List<SdpAttribute> TransportAttributes(LocalParameters local, string mid, int more = 8)
+    {
+        var prefix = TransportPrefix(local);
+        var a = new List<SdpAttribute>(prefix.Length + 1 + more);
+        a.AddRange(prefix);
         a.Add(new SdpAttribute("mid", mid));
         return a;
     }
@@ -145,7 +176,7 @@ public static class Jsep
         return new MediaDescription("application", 9, protocol, formats)
         {
             Connection = ConnectionData.Unspecified,
-            Attributes = attributes.ToArr(),
+            Attributes = Arr.create(attributes.ToArray()),
         };
     }
 
@@ -158,10 +189,129 @@ public static class Jsep
 
     private static MediaDescription MediaSection(LocalParameters local, Transceiver t)
     {
-        var codecs = local.Config.Media.CodecsFor(t.Kind);
-        var extensions = local.Config.Media.ExtensionsFor(t.Kind).Map(h => (h.Id, h.Uri));
-        return RtpSection(local, t, codecs, extensions, t.Direction, sendSimulcast: t.Direction.Sends() ? SimulcastSend.OfferAttributes(t) : default);
+        // Our codecs and extensions: their lines are the same in every offer, written once per engine.
+        var index = local.Config.Media.Index.For(t.Kind);
+        var lines = index.OfferLines ??= OfferLines(index);
+        return RtpSection(local, t, index.Codecs, lines.Extmaps, lines.Codecs, lines.Formats, t.Direction,
+            sendSimulcast: t.Direction.Sends() ? SimulcastSend.OfferAttributes(t) : default);
     }
+
+    private static KindOfferLines OfferLines(KindIndex index) => new(
+        index.Extensions.Map(h => ExtmapLine(h.Id, h.Uri)).ToArray(),
+        CodecLines(index.Codecs),
+        Formats(index.Codecs));
+
+    private static SdpAttribute ExtmapLine(int id, string uri) => new("extmap", $"{id} {uri}");
+
+    private static Arr<SdpText> Formats(Arr<RtpCodec> codecs)
+    {
+        var formats = new SdpText[codecs.Count];
+        for (var i = 0; i < formats.Length; i++) formats[i] = PayloadTypeText[codecs[i].PayloadType];
+        return Arr.create(formats);
+    }
+
+    /// <summary>"0" to "255", written once.</summary>
+    private static readonly string[] PayloadTypeText = Enumerable.Range(0, 256).Select(i => i.ToString(CultureInfo.InvariantCulture)).ToArray();
+
+    /// <summary>rtpmap, rtcp-fb and fmtp lines of each codec, in order (each written as one "name:value" string).</summary>
+    private static SdpAttribute[] CodecLines(Arr<RtpCodec> codecs)
+    {
+        var count = 0;
+        foreach (var c in codecs) count += 1 + c.Feedback.Count + (c.Fmtp.Length > 0 ? 1 : 0);
+        var a = new SdpAttribute[count];
+        var i = 0;
+        foreach (var c in codecs)
+        {
+            var pt = c.PayloadType;
+            var name = c.MimeType.AsSpan(c.MimeType.IndexOf('/') + 1);
+            a[i++] = c.Kind == MediaKind.Audio && c.Channels > 1
+                ? Line(6, $"rtpmap:{pt} {name}/{c.ClockRate}/{c.Channels}")
+                : Line(6, $"rtpmap:{pt} {name}/{c.ClockRate}");
+            foreach (var fb in c.Feedback)
+                a[i++] = fb.Parameter.Length == 0 ? Line(7, $"rtcp-fb:{pt} {fb.Type}") : Line(7, $"rtcp-fb:{pt} {fb.Type} {fb.Parameter}");
+            if (c.Fmtp.Length > 0) a[i++] = Line(4, $"fmtp:{pt} {c.Fmtp}");
+        }
+        return a;
+    }
+
+    /// <summary>
+    /// <see cref="CodecLines"/> for an answer: a line whose text equals the offer's line for that payload type is the
+    /// offer's attribute itself (the same name and value, read from the offer's text), so only lines that differ are written.
+    /// </summary>
+    private static SdpAttribute[] AnswerCodecLines(Arr<RtpCodec> codecs, MediaDescription offered)
+    {
+        // Where each payload type's rtpmap, fmtp and rtcp-fb lines are in the offer (by the payload type they start with).
+        Span<short> rtpmapAt = stackalloc short[128];
+        Span<short> fmtpAt = stackalloc short[128];
+        // The rtcp-fb lines of a payload type are chained in order: feedbackAt[pt] is the first, next[i] the one after i.
+        Span<short> feedbackAt = stackalloc short[128];
+        Span<short> feedbackLast = stackalloc short[128];
+        rtpmapAt.Fill(-1);
+        fmtpAt.Fill(-1);
+        feedbackAt.Fill(-1);
+        var attributes = offered.Attributes;
+        var next = attributes.Count <= 256 ? stackalloc short[attributes.Count] : new short[attributes.Count];
+        for (var i = 0; i < attributes.Count && i < short.MaxValue; i++)
+        {
+            var a = attributes[i];
+            var name = a.Name.Span;
+            var kind = name.SequenceEqual("rtpmap") ? 0 : name.SequenceEqual("fmtp") ? 1 : name.SequenceEqual("rtcp-fb") ? 2 : -1;
+            if (kind < 0) continue;
+            var value = a.Value.Span;
+            var space = value.IndexOf(' ');
+            if (space <= 0 || !SdpTokens.TryInt(value[..space], 0, 127, out var pt)) continue;
+            if (kind == 2)
+            {
+                next[i] = -1;
+                if (feedbackAt[pt] < 0) feedbackAt[pt] = (short)i; else next[feedbackLast[pt]] = (short)i;
+                feedbackLast[pt] = (short)i;
+                continue;
+            }
+            var at = kind == 0 ? rtpmapAt : fmtpAt;
+            if (at[pt] < 0) at[pt] = (short)i;
+        }
+
+        var count = 0;
+        foreach (var c in codecs) count += 1 + c.Feedback.Count + (c.Fmtp.Length > 0 ? 1 : 0);
+        var lines = new SdpAttribute[count];
+        Span<char> buffer = stackalloc char[512];
+        var n = 0;
+        foreach (var c in codecs)
+        {
+            var pt = c.PayloadType;
+            var name = c.MimeType.AsSpan(c.MimeType.IndexOf('/') + 1);
+            var withChannels = c.Kind == MediaKind.Audio && c.Channels > 1;
+            var ok = withChannels
+                ? buffer.TryWrite($"{pt} {name}/{c.ClockRate}/{c.Channels}", out var written)
+                : buffer.TryWrite($"{pt} {name}/{c.ClockRate}", out written);
+            lines[n++] = ok && pt < 128 && Same(attributes, rtpmapAt[pt], buffer[..written]) ? attributes[rtpmapAt[pt]]
+                : withChannels ? Line(6, $"rtpmap:{pt} {name}/{c.ClockRate}/{c.Channels}") : Line(6, $"rtpmap:{pt} {name}/{c.ClockRate}");
+            foreach (var fb in c.Feedback)
+            {
+                ok = fb.Parameter.Length == 0
+                    ? buffer.TryWrite($"{pt} {fb.Type}", out written)
+                    : buffer.TryWrite($"{pt} {fb.Type} {fb.Parameter}", out written);
+                var found = -1;
+                if (ok && pt < 128)
+                    for (int i = feedbackAt[pt]; i >= 0; i = next[i])
+                        if (attributes[i].Value.Span.SequenceEqual(buffer[..written])) { found = i; break; }
+                lines[n++] = found >= 0 ? attributes[found]
+                    : fb.Parameter.Length == 0 ? Line(7, $"rtcp-fb:{pt} {fb.Type}") : Line(7, $"rtcp-fb:{pt} {fb.Type} {fb.Parameter}");
+            }
+            if (c.Fmtp.Length > 0)
+            {
+                ok = buffer.TryWrite($"{pt} {c.Fmtp}", out written);
+                lines[n++] = ok && pt < 128 && Same(attributes, fmtpAt[pt], buffer[..written]) ? attributes[fmtpAt[pt]] : Line(4, $"fmtp:{pt} {c.Fmtp}");
+            }
+        }
+        return lines;
+    }
+
+    private static bool Same(Arr<SdpAttribute> attributes, int index, ReadOnlySpan<char> value) =>
+        index >= 0 && attributes[index].HasValue && attributes[index].Value.Span.SequenceEqual(value);
+
+    /// <summary>An attribute from its whole "name:value" text (the name is the first <paramref name="nameLength"/> characters).</summary>
+    private static SdpAttribute Line(int nameLength, string text) => new(text, 0, nameLength, text.Length - nameLength - 1);
 
     private static Option<MediaDescription> AnswerMediaSection(LocalParameters local, Transceiver t, MediaDescription offered)
     {
@@ -169,23 +319,63 @@ public static class Jsep
         if (kind != t.Kind || !offered.Protocol.Span.Contains("RTP/", StringComparison.Ordinal)) return None;
         var engine = local.Config.Media;
         var offeredCodecs = Codecs(offered, kind);
-        var accepted = new List<RtpCodec>();
-        foreach (var c in offeredCodecs.Where(c => !c.IsRtx))
-            foreach (var ours in engine.Match(kind, c.Name, c.ClockRate, c.Channels, c.Fmtp))
-                accepted.Add(c with { Feedback = c.Feedback.Filter(f => ours.Feedback.Contains(f)) });
+        var accepted = new List<RtpCodec>(offeredCodecs.Count);
+        foreach (var c in offeredCodecs)
+        {
+            if (c.IsRtx) continue;
+            var match = engine.Match(kind, c.Name, c.ClockRate, c.Channels, c.Fmtp);
+            if (match.IsNone) continue;
+            var ours = ((RtpCodec)match).Feedback;
+            accepted.Add(AllIn(c.Feedback, ours) ? c : c with { Feedback = c.Feedback.Filter(f => ours.Contains(f)) });
+        }
         if (accepted.Count == 0) return None;
-        var acceptedPts = accepted.Select(c => (int)c.PayloadType).ToHashSet();
-        foreach (var rtx in offeredCodecs.Where(c => c.IsRtx && c.Apt.Exists(acceptedPts.Contains)))
-            accepted.Add(rtx);
-        // Keep the offer's order of payload types.
-        var order = offered.Formats.Map(f => f.ToString()).ToList();
-        accepted.Sort((a, b) => order.IndexOf(a.PayloadType.ToString(CultureInfo.InvariantCulture))
-            .CompareTo(order.IndexOf(b.PayloadType.ToString(CultureInfo.InvariantCulture))));
-        var ourUris = engine.ExtensionsFor(kind).Map(h => h.Uri).ToHashSet();
-        var extensions = Extmaps(offered).Filter(e => ourUris.Contains(e.Uri));
+        var acceptedPts = new System.Collections.Generic.HashSet<int>();
+        foreach (var c in accepted) acceptedPts.Add(c.PayloadType);
+        foreach (var rtx in offeredCodecs)
+            if (rtx.IsRtx && rtx.Apt.Exists(acceptedPts.Contains)) accepted.Add(rtx);
+        // Keep the offer's order of payload types: each codec sorts by the first format that is its payload type's
+        // decimal text (-1 when none is).
+        Span<int> order = stackalloc int[256];
+        FormatOrder(offered.Formats, order);
+        var keyed = new List<(RtpCodec Codec, int Key)>(accepted.Count);
+        foreach (var c in accepted) keyed.Add((c, order[c.PayloadType]));
+        // The same comparisons on the same sequence as sorting the codecs by their keys: the same order.
+        keyed.Sort((a, b) => a.Key.CompareTo(b.Key));
+        for (var i = 0; i < keyed.Count; i++) accepted[i] = keyed[i].Codec;
+        var ourUris = engine.Index.For(kind).ExtensionUris;
+        var extensions = offered.ExtMaps().Filter(e => ourUris.Contains(e.Uri)).Map(e => ExtmapLine(e.Id, e.Uri)).ToArray();
         var direction = t.Direction.AnswerTo(DirectionOf(offered));
-        return RtpSection(local, t, accepted.ToArr(), extensions, direction, SimulcastAnswer(offered, direction),
+        var codecs = Arr.create(accepted.ToArray());
+        return RtpSection(local, t, codecs, extensions, AnswerCodecLines(codecs, offered), Formats(codecs), direction, SimulcastAnswer(offered, direction),
             SimulcastSend.AnswerAttributes(t, offered, direction));
+    }
+
+    /// <summary>
+    /// For each payload type 0-255, the index of the first format whose text is that number written in decimal
+    /// (what <c>formats.IndexOf(pt.ToString())</c> finds), or -1.
+    /// </summary>
+    private static void FormatOrder(Arr<SdpText> formats, Span<int> order)
+    {
+        order.Fill(-1);
+        for (var i = 0; i < formats.Count; i++)
+        {
+            var f = formats[i].Span;
+            if (f.Length is 0 or > 3 || (f.Length > 1 && f[0] == '0')) continue;
+            var v = 0;
+            foreach (var ch in f)
+            {
+                if ((uint)(ch - '0') > 9) { v = -1; break; }
+                v = v * 10 + (ch - '0');
+            }
+            if (v is >= 0 and <= 255 && order[v] < 0) order[v] = i;
+        }
+    }
+
+    private static bool AllIn(Arr<RtcpFeedback> feedback, Arr<RtcpFeedback> ours)
+    {
+        foreach (var f in feedback)
+            if (!ours.Contains(f)) return false;
+        return true;
     }
 
     /// <summary>
@@ -224,45 +414,52 @@ public static class Jsep
         return rids.ToArr().Add(merged.ToAttribute());
     }
 
+    private static readonly SdpAttribute RtcpMux = new("rtcp-mux");
+    private static readonly SdpAttribute RtcpRsize = new("rtcp-rsize");
+    private static readonly SdpAttribute[] DirectionLines =
+        [new(Direction.SendRecv.ToText()), new(Direction.SendOnly.ToText()), new(Direction.RecvOnly.ToText()), new(Direction.Inactive.ToText()), new(Direction.Stopped.ToText())];
+
     private static MediaDescription RtpSection(LocalParameters local, Transceiver t, Arr<RtpCodec> codecs,
-        Arr<(int Id, string Uri)> extensions, Direction direction, Arr<SdpAttribute> simulcast = default,
+        SdpAttribute[] extmaps, SdpAttribute[] codecLines, Arr<SdpText> formats, Direction direction, Arr<SdpAttribute> simulcast = default,
         Arr<SdpAttribute> sendSimulcast = default)
     {
         var mid = t.Mid.IfNone("0");
-        var a = TransportAttributes(local, mid);
-        foreach (var (id, uri) in extensions) a.Add(new SdpAttribute("extmap", $"{id} {uri}"));
-        a.Add(new SdpAttribute(direction.ToText()));
         // JSEP 5.2.1/5.3.1: a=msid (and the SSRCs) follow the transceiver's own direction, not the negotiated one.
         var sending = t.Direction.Sends() && t.Sender.IsSome;
-        foreach (var track in t.Sender.Where(_ => sending)) a.Add(new SdpAttribute("msid", $"{track.StreamId} {track.Id}"));
-        a.Add(new SdpAttribute("rtcp-mux"));
-        if (t.Kind == MediaKind.Video) a.Add(new SdpAttribute("rtcp-rsize"));
-        foreach (var c in codecs)
-        {
-            var pt = c.PayloadType.ToString(CultureInfo.InvariantCulture);
-            var channels = c.Kind == MediaKind.Audio && c.Channels > 1 ? $"/{c.Channels}" : "";
-            a.Add(new SdpAttribute("rtpmap", $"{pt} {c.Name}/{c.ClockRate}{channels}"));
-            foreach (var fb in c.Feedback) a.Add(new SdpAttribute("rtcp-fb", $"{pt} {fb}"));
-            if (c.Fmtp.Length > 0) a.Add(new SdpAttribute("fmtp", $"{pt} {c.Fmtp}"));
-        }
+        var track = sending ? (TrackInfo)t.Sender : null;
+        var hasRtx = track is not null && codecs.Exists(c => c.IsRtx);
+        var prefix = TransportPrefix(local);
         // A simulcast sender names its layers by rid, not SSRC (RFC 8853 5.3, as browsers offer): the receiver learns
         // the SSRCs from the mid and rtp-stream-id header extensions (RFC 8843 9.2, RFC 8852).
-        foreach (var track in t.Sender.Where(_ => sending && sendSimulcast.IsEmpty))
+        var ssrcLines = track is not null && sendSimulcast.IsEmpty;
+        var tail = sendSimulcast.IsEmpty ? simulcast : MergeSimulcast(simulcast, sendSimulcast);
+        // The lines are counted first and written into one exact-size array.
+        var count = prefix.Length + 1 + extmaps.Length + 1 + (track is not null ? 1 : 0) + 1 + (t.Kind == MediaKind.Video ? 1 : 0) +
+                    codecLines.Length + (!ssrcLines ? 0 : hasRtx ? 5 : 2) + tail.Count;
+        var a = new SdpAttribute[count];
+        var i = 0;
+        prefix.CopyTo(a, i); i += prefix.Length;
+        a[i++] = new SdpAttribute("mid", mid);
+        extmaps.CopyTo(a, i); i += extmaps.Length;
+        a[i++] = DirectionLines[(int)direction];
+        if (track is not null) a[i++] = new SdpAttribute("msid", $"{track.StreamId} {track.Id}");
+        a[i++] = RtcpMux;
+        if (t.Kind == MediaKind.Video) a[i++] = RtcpRsize;
+        codecLines.CopyTo(a, i); i += codecLines.Length;
+        if (ssrcLines && track is not null)
         {
-            var hasRtx = codecs.Exists(c => c.IsRtx);
-            if (hasRtx) a.Add(new SdpAttribute("ssrc-group", $"FID {t.Ssrc} {t.RtxSsrc}"));
+            if (hasRtx) a[i++] = new SdpAttribute("ssrc-group", $"FID {t.Ssrc} {t.RtxSsrc}");
             foreach (var ssrc in hasRtx ? [t.Ssrc, t.RtxSsrc] : new[] { t.Ssrc })
             {
-                a.Add(new SdpAttribute("ssrc", $"{ssrc} cname:{local.Config.Cname}"));
-                a.Add(new SdpAttribute("ssrc", $"{ssrc} msid:{track.StreamId} {track.Id}"));
+                a[i++] = new SdpAttribute("ssrc", $"{ssrc} cname:{local.Config.Cname}");
+                a[i++] = new SdpAttribute("ssrc", $"{ssrc} msid:{track.StreamId} {track.Id}");
             }
         }
-        a.AddRange(sendSimulcast.IsEmpty ? simulcast : MergeSimulcast(simulcast, sendSimulcast));
-        return new MediaDescription(t.Kind == MediaKind.Audio ? "audio" : "video", 9, RtpProtocol,
-            codecs.Map(c => (SdpText)c.PayloadType.ToString(CultureInfo.InvariantCulture)))
+        foreach (var x in tail) a[i++] = x;
+        return new MediaDescription(t.Kind == MediaKind.Audio ? "audio" : "video", 9, RtpProtocol, formats)
         {
             Connection = ConnectionData.Unspecified,
-            Attributes = a.ToArr(),
+            Attributes = Arr.create(a),
         };
     }
 
@@ -297,7 +494,14 @@ public static class Jsep
     public static Arr<(int Id, string Uri)> Extmaps(MediaDescription m) => m.ExtMaps().Map(e => (e.Id, e.Uri)).ToArr();
 
     /// <summary>The codecs a section lists, from its formats, rtpmap, fmtp and rtcp-fb lines.</summary>
-    public static Arr<RtpCodec> Codecs(MediaDescription m, MediaKind kind)
+    public static Arr<RtpCodec> Codecs(MediaDescription m, MediaKind kind) =>
+        CodecScan.TryCodecs(m, kind, out var codecs) ? codecs : CodecsByTypedAttributes(m, kind);
+
+    /// <summary>
+    /// <see cref="Codecs"/> through the typed attribute records (the reference reading; <see cref="CodecScan"/> gives the
+    /// same result in one pass and falls back to this for what it does not handle: wildcard feedback, repeated rtpmaps).
+    /// </summary>
+    internal static Arr<RtpCodec> CodecsByTypedAttributes(MediaDescription m, MediaKind kind)
     {
         // Each attribute list is read once; the per-payload-type lookups below are then cheap.
         var rtpmaps = m.RtpMaps().ToDictionary(r => r.PayloadType);
@@ -317,7 +521,7 @@ public static class Jsep
     }
 
     /// <summary>RFC 3551 static payload types that need no rtpmap.</summary>
-    private static (string, int, int) StaticPayloadType(int pt) => pt switch
+    internal static (string, int, int) StaticPayloadType(int pt) => pt switch
     {
         0 => ("PCMU", 8000, 1),
         8 => ("PCMA", 8000, 1),

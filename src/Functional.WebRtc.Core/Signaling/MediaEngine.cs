@@ -20,7 +20,7 @@ public sealed record RtpCodec(MediaKind Kind, string MimeType, int ClockRate, in
     public string Name => MimeType[(MimeType.IndexOf('/') + 1)..];
 
     /// <summary>For RTX: the payload type it repairs (fmtp apt=).</summary>
-    public Option<int> Apt => FmtpParameters.Find("apt").Bind(v => parseInt(v));
+    public Option<int> Apt => FmtpParameter(Fmtp, "apt", out var v) && int.TryParse(v, out var apt) ? Some(apt) : None;
 
     /// <summary>The fmtp parameters as a map (parsed once per distinct fmtp text: a pure memo, the same text always gives the same map).</summary>
     public Map<OrdStringOrdinalIgnoreCase, string, string> FmtpParameters => FmtpMap(Fmtp);
@@ -34,7 +34,31 @@ public sealed record RtpCodec(MediaKind Kind, string MimeType, int ClockRate, in
             .Select(p => p.Split('=', 2)).Where(kv => kv.Length == 2).Select(kv => (kv[0], kv[1]))
             .DistinctBy(kv => kv.Item1, StringComparer.OrdinalIgnoreCase));
 
-    public bool IsRtx => Name.Equals("rtx", StringComparison.OrdinalIgnoreCase);
+    public bool IsRtx => MimeType.AsSpan(MimeType.IndexOf('/') + 1).Equals("rtx", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// One parameter of an fmtp text, read as <see cref="FmtpParameters"/> reads it (without building the map): the
+    /// <c>;</c>-separated entries trimmed, empty ones and ones without <c>=</c> skipped, the first entry whose name
+    /// equals <paramref name="name"/> (ignoring case) wins.
+    /// </summary>
+    internal static bool FmtpParameter(ReadOnlySpan<char> fmtp, ReadOnlySpan<char> name, out ReadOnlySpan<char> value)
+    {
+        while (true)
+        {
+            var semicolon = fmtp.IndexOf(';');
+            var entry = (semicolon < 0 ? fmtp : fmtp[..semicolon]).Trim();
+            var eq = entry.IndexOf('=');
+            if (eq >= 0 && entry[..eq].Equals(name, StringComparison.OrdinalIgnoreCase))
+            {
+                value = entry[(eq + 1)..];
+                return true;
+            }
+            if (semicolon < 0) break;
+            fmtp = fmtp[(semicolon + 1)..];
+        }
+        value = default;
+        return false;
+    }
 }
 
 /// <summary>A header extension by URI, for audio, video or both.</summary>
@@ -45,6 +69,21 @@ public sealed record HeaderExtension(string Uri, int Id, bool Audio, bool Video)
 /// </summary>
 public sealed record MediaEngine(Arr<RtpCodec> Codecs, Arr<HeaderExtension> HeaderExtensions)
 {
+    // What the engine's lists give per kind, computed once per (immutable) engine; not part of its value.
+    private EngineIndex? _index;
+    internal EngineIndex Index => _index ??= new EngineIndex(this);
+
+    // A copy made with `with` gets its own index: its lists may differ.
+    private MediaEngine(MediaEngine original)
+    {
+        Codecs = original.Codecs;
+        HeaderExtensions = original.HeaderExtensions;
+    }
+
+    public bool Equals(MediaEngine? other) =>
+        other is not null && Codecs.Equals(other.Codecs) && HeaderExtensions.Equals(other.HeaderExtensions);
+    public override int GetHashCode() => HashCode.Combine(Codecs, HeaderExtensions);
+
     public static readonly MediaEngine Empty = new(Arr<RtpCodec>.Empty, Arr<HeaderExtension>.Empty);
 
     private static readonly Arr<RtcpFeedback> VideoFeedback = Array(
@@ -106,15 +145,48 @@ public sealed record MediaEngine(Arr<RtpCodec> Codecs, Arr<HeaderExtension> Head
     public MediaEngine RegisterHeaderExtension(string uri, int id, bool audio = true, bool video = true) =>
         this with { HeaderExtensions = HeaderExtensions.Filter(h => h.Uri != uri).Add(new HeaderExtension(uri, id, audio, video)) };
 
-    public Arr<RtpCodec> CodecsFor(MediaKind kind) => Codecs.Filter(c => c.Kind == kind);
-    public Arr<HeaderExtension> ExtensionsFor(MediaKind kind) => HeaderExtensions.Filter(h => kind == MediaKind.Audio ? h.Audio : h.Video);
+    public Arr<RtpCodec> CodecsFor(MediaKind kind) => Index.For(kind).Codecs;
+    public Arr<HeaderExtension> ExtensionsFor(MediaKind kind) => Index.For(kind).Extensions;
 
     /// <summary>
     /// Does a remote codec (name, clock, channels, fmtp) match one of ours? H264 matches on profile (first two bytes of
     /// profile-level-id) and packetization-mode; VP9 on profile-id; others on name, clock rate and channels.
     /// </summary>
-    public Option<RtpCodec> Match(MediaKind kind, string name, int clockRate, int channels, string fmtp) =>
-        CodecsFor(kind).Find(c => !c.IsRtx && Matches(c, name, clockRate, channels, fmtp));
+    public Option<RtpCodec> Match(MediaKind kind, string name, int clockRate, int channels, string fmtp)
+    {
+        // The same test as Matches for each of our codecs in order, with our side's fmtp values read once per engine
+        // and theirs once per call.
+        var ours = Index.For(kind).Matchable;
+        var h264 = name.Equals("H264", StringComparison.OrdinalIgnoreCase);
+        var vp9 = !h264 && name.Equals("VP9", StringComparison.OrdinalIgnoreCase);
+        string? theirPm = null, theirProfile = null, theirVp9 = null;
+        foreach (var c in ours)
+        {
+            if (!c.Name.Equals(name, StringComparison.OrdinalIgnoreCase) || c.Codec.ClockRate != clockRate) continue;
+            if (c.Codec.Kind == MediaKind.Audio && Math.Max(c.Codec.Channels, 1) != Math.Max(channels, 1)) continue;
+            if (h264)
+            {
+                theirPm ??= PacketizationMode(fmtp);
+                theirProfile ??= Profile(fmtp);
+                if (c.PacketizationMode != theirPm || c.Profile != theirProfile) continue;
+            }
+            else if (vp9)
+            {
+                theirVp9 ??= Vp9Profile(fmtp);
+                if (c.Vp9Profile != theirVp9) continue;
+            }
+            return c.Codec;
+        }
+        return None;
+    }
+
+    // The fmtp readings Matches compares (defaults as RFC 6184 8.1 and the VP9 payload draft give them).
+    internal static string PacketizationMode(string fmtp) =>
+        RtpCodec.FmtpParameter(fmtp, "packetization-mode", out var v) ? v.ToString() : "0";
+    internal static string Profile(string fmtp) =>
+        RtpCodec.FmtpParameter(fmtp, "profile-level-id", out var p) ? (p.Length >= 4 ? p[..4].ToString().ToLowerInvariant() : p.ToString()) : "42e0";
+    internal static string Vp9Profile(string fmtp) =>
+        RtpCodec.FmtpParameter(fmtp, "profile-id", out var v) ? v.ToString() : "0";
 
     public static bool Matches(RtpCodec ours, string name, int clockRate, int channels, string fmtp)
     {
@@ -134,3 +206,41 @@ public sealed record MediaEngine(Arr<RtpCodec> Codecs, Arr<HeaderExtension> Head
         return true;
     }
 }
+
+/// <summary>A codec of ours with what matching a remote codec reads of it.</summary>
+internal sealed record MatchableCodec(RtpCodec Codec, string Name, string PacketizationMode, string Profile, string Vp9Profile);
+
+/// <summary>One kind's share of a <see cref="MediaEngine"/>: its codecs, extensions, and the SDP lines an offer writes for them.</summary>
+internal sealed class KindIndex
+{
+    public Arr<RtpCodec> Codecs { get; }
+    public Arr<HeaderExtension> Extensions { get; }
+    /// <summary>Our non-RTX codecs in order, for Match.</summary>
+    public MatchableCodec[] Matchable { get; }
+    /// <summary>The extension URIs (ordinal).</summary>
+    public System.Collections.Generic.HashSet<string> ExtensionUris { get; }
+    /// <summary>The lines an offer writes for these codecs and extensions (Jsep fills it on first use).</summary>
+    public KindOfferLines? OfferLines;
+
+    public KindIndex(MediaEngine engine, MediaKind kind)
+    {
+        Codecs = engine.Codecs.Filter(c => c.Kind == kind);
+        Extensions = engine.HeaderExtensions.Filter(h => kind == MediaKind.Audio ? h.Audio : h.Video);
+        Matchable = Codecs.Filter(c => !c.IsRtx)
+            .Map(c => new MatchableCodec(c, c.Name, MediaEngine.PacketizationMode(c.Fmtp), MediaEngine.Profile(c.Fmtp), MediaEngine.Vp9Profile(c.Fmtp)))
+            .ToArray();
+        ExtensionUris = new System.Collections.Generic.HashSet<string>(Extensions.Map(h => h.Uri), StringComparer.Ordinal);
+    }
+}
+
+/// <summary>The per-kind indexes of an engine, made when first asked for.</summary>
+internal sealed class EngineIndex(MediaEngine engine)
+{
+    private KindIndex? audio, video;
+    public KindIndex For(MediaKind kind) => kind == MediaKind.Audio
+        ? audio ??= new KindIndex(engine, MediaKind.Audio)
+        : video ??= new KindIndex(engine, MediaKind.Video);
+}
+
+/// <summary>The a=extmap lines, the codec lines (rtpmap, rtcp-fb, fmtp) and the m= line formats an offer writes for one kind.</summary>
+internal sealed record KindOfferLines(Functional.WebRtc.Core.Sdp.SdpAttribute[] Extmaps, Functional.WebRtc.Core.Sdp.SdpAttribute[] Codecs, Arr<Functional.WebRtc.Core.Sdp.SdpText> Formats);

@@ -38,8 +38,53 @@ public sealed record SessionDescription(
         return cached.Result;
     }
 
-    private sealed record Parsed(Either<RtcError, SdpDescription> Result);
+    private sealed record Parsed(Either<RtcError, SdpDescription> Result)
+    {
+        // The mids of the parsed m-sections, read on first use (DescriptionIndex); not part of the value.
+        public string?[]? Mids;
+    }
     private Parsed? _parsed;
+
+    /// <summary>The a=mid of each m-section of <paramref name="parsed"/>, which must be this description's parse; read once.</summary>
+    internal string?[] MidsOf(SdpDescription parsed)
+    {
+        var p = _parsed;
+        if (p is null || !(p.Result.IsRight && ReferenceEquals((SdpDescription)p.Result, parsed))) return Functional.WebRtc.Core.Signaling.DescriptionIndex.ReadMids(parsed);
+        return p.Mids ??= Functional.WebRtc.Core.Signaling.DescriptionIndex.ReadMids(parsed);
+    }
+
+    /// <summary>
+    /// A description we wrote from <paramref name="model"/>: the model is kept as its parse when reading
+    /// <paramref name="sdp"/> back is known to give that same model (<see cref="SdpRoundTrip.ParsesBackTo"/>), so the
+    /// text written by CreateOffer/CreateAnswer is not parsed again by SetLocalDescription. Otherwise it is parsed on demand.
+    /// </summary>
+    internal static SessionDescription Written(SdpType type, string sdp, SdpDescription model)
+    {
+        var d = new SessionDescription(type, sdp);
+        if (SdpRoundTrip.ParsesBackTo(model, sdp)) d._parsed = new Parsed(model);
+        return d;
+    }
+
+    /// <summary>
+    /// This description with another type and the same text; the parse (a function of the text alone) is shared.
+    /// </summary>
+    internal SessionDescription WithType(SdpType type)
+    {
+        if (type == Type) return this;
+        var d = new SessionDescription(type, Sdp) { _parsed = _parsed };
+        return d;
+    }
+
+    /// <summary>
+    /// When <paramref name="other"/> has the same text, takes its parse instead of parsing again (the parse is a pure
+    /// function of the text). Returns whether the texts are equal.
+    /// </summary>
+    internal bool SharesTextWith(SessionDescription other)
+    {
+        if (!ReferenceEquals(Sdp, other.Sdp) && !string.Equals(Sdp, other.Sdp, StringComparison.Ordinal)) return false;
+        if (_parsed is null && other._parsed is { } parsed) _parsed = parsed;
+        return true;
+    }
 
     // A copy made with `with` gets its own cache: its text may differ.
     private SessionDescription(SessionDescription original)
