@@ -504,7 +504,9 @@ public static class Jsep
     internal static Arr<RtpCodec> CodecsByTypedAttributes(MediaDescription m, MediaKind kind)
     {
         // Each attribute list is read once; the per-payload-type lookups below are then cheap.
-        var rtpmaps = m.RtpMaps().ToDictionary(r => r.PayloadType);
+        // A payload type mapped twice (malformed: RFC 8866 6.6 maps each once) takes its first rtpmap, like its fmtp.
+        var rtpmaps = new Dictionary<int, RtpMap>();
+        foreach (var r in m.RtpMaps()) rtpmaps.TryAdd(r.PayloadType, r);
         var fmtps = new Dictionary<int, string>();
         foreach (var f in m.Fmtps()) fmtps.TryAdd(f.PayloadType, f.Raw);
         var feedback = m.RtcpFeedbacks();

@@ -49,6 +49,26 @@ public class NegotiationFastPathTests
     }
 
     [Fact]
+    public void AnOfferThatMapsAPayloadTypeTwiceIsAnsweredWithItsFirstRtpmap()
+    {
+        // Malformed (RFC 8866 maps each payload type once): before, the typed reading threw from ToDictionary.
+        var text = SdpCorpus.Load(SdpCorpus.ChromiumAvOffer);
+        var nl = text.Contains("\r\n") ? "\r\n" : "\n";
+        var at = text.IndexOf("a=rtpmap:96 VP8/90000" + nl, StringComparison.Ordinal);
+        Assert.True(at >= 0, "the corpus offer maps 96 to VP8");
+        text = text.Insert(at + ("a=rtpmap:96 VP8/90000" + nl).Length, "a=rtpmap:96 H264/90000" + nl);
+        var section = SdpParser.Parse(text).IfLeft(e => throw new Exception(e.ToString())).Media.Filter(Jsep.IsRtp).First(m => m.Media == "video");
+        var codecs = Jsep.Codecs(section, MediaKind.Video);
+        Assert.Equal("video/VP8", codecs.Find(c => c.PayloadType == 96).Map(c => c.MimeType).IfNone(""));
+
+        var peer = PeerMachine.Create(PeerConfig.Default(Fingerprint), 5);
+        peer = PeerMachine.Handle(peer, new Input.SetRemoteDescription(SessionDescription.Offer(text))).State;
+        var answer = PeerMachine.Handle(peer, new Input.CreateAnswer()).Outputs.OfType<Output.Completed>().Single().Description!;
+        Assert.Contains("a=rtpmap:96 VP8/90000", answer.Sdp);
+        Assert.DoesNotContain("H264/90000", answer.Sdp.Split("m=video")[1].Split(nl).Where(l => l.StartsWith("a=rtpmap:96 ")));
+    }
+
+    [Fact]
     public void SettingTheCreatedOfferOrAFreshCopyOfItsTextGivesTheSameStep()
     {
         var peer = PeerMachine.Create(PeerConfig.Default(Fingerprint), 3);
