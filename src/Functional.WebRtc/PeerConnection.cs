@@ -206,8 +206,10 @@ public sealed partial class PeerConnection : IDisposable, IAsyncDisposable
                 try { outputs = Step(api.Input); }
                 catch (Exception e)
                 {
+                    // A defect in a reducer, not the caller's input: the state is unchanged (the step did not complete)
+                    // and the call fails with a typed OperationError that keeps the cause.
                     _log.LogError(e, "the connection's loop failed on {Input}", api.Input);
-                    api.Reply?.TrySetException(e);
+                    api.Reply?.TrySetException(new OperationErrorException(new RtcError.Operation($"{api.Input.GetType().Name} failed: {e.Message}")));
                     continue;
                 }
                 api.Reply?.TrySetResult(outputs);
