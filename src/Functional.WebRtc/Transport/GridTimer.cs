@@ -13,7 +13,7 @@ internal static class GridTimer
 {
     private static readonly object Gate = new();
     private static readonly SortedList<long, List<Action>> Slots = [];
-    private static readonly Timer Timer = new(static _ => Fire(), null, Timeout.Infinite, Timeout.Infinite);
+    private static readonly Timer Timer = CreateTimer();
     private static long _armedFor = long.MaxValue;
 
     /// <summary>The timer queue counts on a coarse clock: a little late, so a slot is never fired before it is due.</summary>
@@ -57,6 +57,12 @@ internal static class GridTimer
         // The timer stays armed for an emptied slot: it then fires, finds nothing and re-arms for the next one (one
         // wasted wake-up at most, where re-arming on every cancel would cost a timer-queue update each time).
         if (list.Count == 0) Slots.Remove(slot);
+    }
+
+    /// <summary>Made without the first caller's ExecutionContext: the shared timer must not carry one connection's AsyncLocals forever.</summary>
+    private static Timer CreateTimer()
+    {
+        using (ExecutionContext.SuppressFlow()) return new Timer(static _ => Fire(), null, Timeout.Infinite, Timeout.Infinite);
     }
 
     private static void Arm(long slot)
