@@ -54,6 +54,8 @@ public sealed partial record IceAgent
     public TimeSpan CheckingSince { get; init; }
     public TimeSpan LastActivity { get; init; }
     public TimeSpan LastConsent { get; init; }
+    /// <summary>When the oldest of our consent checks still unanswered was sent; null once the selected pair is heard from.</summary>
+    public TimeSpan? UnansweredConsentSince { get; init; }
     public TimeSpan NextConsentAt { get; init; }
     public Seq<TurnAllocation> Allocations { get; init; }
     public int NextId { get; init; }
@@ -612,7 +614,11 @@ public sealed partial record IceAgent
         if (changed || !r.S.IsConnected)
         {
             var (jitter, e) = r.S.Entropy.NextUInt32();
-            r.S = r.S with { Entropy = e, LastActivity = r.S.Now, LastConsent = r.S.Now, NextConsentAt = r.S.Now + ConsentInterval(r.S.Config.Timing, jitter) };
+            r.S = r.S with
+            {
+                Entropy = e, LastActivity = r.S.Now, LastConsent = r.S.Now, UnansweredConsentSince = null,
+                NextConsentAt = r.S.Now + ConsentInterval(r.S.Config.Timing, jitter),
+            };
         }
         if (r.S.State is not (IceConnectionState.Connected or IceConnectionState.Completed)) SetState(r, IceConnectionState.Connected);
     }
@@ -623,7 +629,7 @@ public sealed partial record IceAgent
 
     private static void Activity(Run r)
     {
-        r.S = r.S with { LastActivity = r.S.Now };
+        r.S = r.S with { LastActivity = r.S.Now, UnansweredConsentSince = null };
         if (r.S.State == IceConnectionState.Disconnected) SetState(r, IceConnectionState.Connected);
     }
 
@@ -716,7 +722,32 @@ public sealed partial record IceAgent
         var msg = BuildCheck(r, sel.Local, false, key);
         StartTransaction(r, new IcePurpose.Consent(key), sel.Local, sel.Local.Socket, sel.RemoteEndPoint, msg);
         var (jitter, e) = r.S.Entropy.NextUInt32();
-        r.S = r.S with { Entropy = e, NextConsentAt = r.S.Now + ConsentInterval(r.S.Config.Timing, jitter) };
+        r.S = r.S with
+        {
+            Entropy = e, NextConsentAt = r.S.Now + ConsentInterval(r.S.Config.Timing, jitter),
+            UnansweredConsentSince = r.S.UnansweredConsentSince ?? r.S.Now,
+        };
+    }
+
+    /// <summary>
+    /// When a connected agent goes disconnected if nothing is heard: 5 s (DisconnectedTimeout) of silence on the selected
+    /// pair, and one of our consent checks unanswered for ConsentResponseTimeout. Silence while no check is out is no
+    /// evidence (RFC 7675 checks are 4-6 s apart on each side), so then there is no deadline: the next check sets one.
+    /// An agent that sends no checks (lite, or between an ICE restart and the new credentials) goes by silence alone,
+    /// a little longer than the peer's longest consent interval.
+    /// </summary>
+    private static TimeSpan? DisconnectedAt(IceAgent s)
+    {
+        var t = s.Config.Timing;
+        var silence = s.LastActivity + t.DisconnectedTimeout;
+        if (s.Config.Lite || s.RemoteKey is null)
+        {
+            var longest = s.LastActivity + TimeSpan.FromTicks(t.ConsentInterval.Ticks * 6 / 5) + t.ConsentResponseTimeout;
+            return silence > longest ? silence : longest;
+        }
+        if (s.UnansweredConsentSince is not { } sent) return null;
+        var unanswered = sent + t.ConsentResponseTimeout;
+        return silence > unanswered ? silence : unanswered;
     }
 
     private static void UpdateConnectionState(Run r)
@@ -733,7 +764,7 @@ public sealed partial record IceAgent
                 SetState(r, IceConnectionState.Failed);
                 return;
             }
-            if (s.Now - s.LastActivity >= t.DisconnectedTimeout) { SetState(r, IceConnectionState.Disconnected); return; }
+            if (DisconnectedAt(s) is { } disconnectedAt && s.Now >= disconnectedAt) { SetState(r, IceConnectionState.Disconnected); return; }
             if (s.State == IceConnectionState.Connected && s.RemoteEndOfCandidates && s.GatheringState == IceGatheringState.Complete &&
                 !HasPendingChecks(s) && !s.Pairs.Exists(p => p.State == CandidatePairState.InProgress))
                 SetState(r, IceConnectionState.Completed);
@@ -768,7 +799,7 @@ public sealed partial record IceAgent
         if (s.Selected is not null && s.State is not IceConnectionState.Failed)
         {
             if (!s.Config.Lite && s.RemoteKey is not null) Consider(s.NextConsentAt);
-            if (s.State != IceConnectionState.Disconnected) Consider(s.LastActivity + s.Config.Timing.DisconnectedTimeout);
+            if (s.State != IceConnectionState.Disconnected && DisconnectedAt(s) is { } disconnectedAt) Consider(disconnectedAt);
             if (!s.Config.Lite) Consider(s.LastConsent + s.Config.Timing.FailedTimeout);
         }
         // Only while it lies ahead: when it passes with checks still pending, the other deadlines drive the agent.

@@ -19,13 +19,21 @@ public sealed record IceTiming(
     TimeSpan NominationDelay, TimeSpan GatheringTimeout)
 {
     /// <summary>
-    /// Ta 50 ms; checks retransmit from 250 ms doubling to 3 s, 7 transmissions; consent checks every 2 s (randomized +/-20%,
-    /// RFC 7675 allows more often than 5 s); disconnected after 5 s of silence; failed after 30 s without consent.
+    /// Ta 50 ms; checks retransmit from 250 ms doubling to 3 s, 7 transmissions; consent checks every 5 s randomized to
+    /// 4-6 s (RFC 7675 5.1); disconnected after 5 s of silence once a consent check has gone a second unanswered; failed
+    /// after 30 s without consent.
     /// </summary>
     public static readonly IceTiming Default = new(
         TimeSpan.FromMilliseconds(50), TimeSpan.FromMilliseconds(250), TimeSpan.FromSeconds(3), 7,
-        TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(30),
+        TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(30),
         TimeSpan.FromMilliseconds(300), TimeSpan.FromSeconds(8));
+
+    /// <summary>
+    /// How long a consent check may go unanswered before the silence counts as a loss (W3C "disconnected": checks to ensure
+    /// the pair is still connected failed). Silence alone is not enough: with checks 4-6 s apart on both sides, a quiet
+    /// gap of more than 5 s happens on a healthy path.
+    /// </summary>
+    public TimeSpan ConsentResponseTimeout { get; init; } = TimeSpan.FromSeconds(1);
 }
 
 /// <summary>Which reported interfaces become candidates (like Pion's SettingEngine filters).</summary>

@@ -430,8 +430,14 @@ public sealed partial class PeerConnection
 
     // ----- loop work -----
 
+    private long _transportWork;
+
+    /// <summary>Transport work items this connection's loop has run (datagrams, timer fires, DTLS news): its wake-ups.</summary>
+    internal long TransportWork => Interlocked.Read(ref _transportWork);
+
     partial void HandleTransport(Work work)
     {
+        Interlocked.Increment(ref _transportWork);
         switch (work)
         {
             case DatagramWork d when !_transportClosed:
@@ -600,10 +606,23 @@ public sealed partial class PeerConnection
         };
         if (next == _armedFor) return; // already armed for it (most datagrams leave the next deadline where it was)
         _armedFor = next;
-        if (next is null) { _timer.Change(Timeout.Infinite, Timeout.Infinite); return; }
-        var delay = next.Value - Now;
+        var delay = next is { } at ? at - Now : Timeout.InfiniteTimeSpan;
+        if (next is not null && delay >= CoalesceFrom)
+        {
+            // Idle deadlines wait on the process-wide grid timer: one timer fire wakes every connection due in a slot.
+            if (_timerArmed) { _timer.Change(Timeout.Infinite, Timeout.Infinite); _timerArmed = false; }
+            GridTimer.Schedule(_gridWake ??= () => Post(TickWork.Instance), GridSlot(delay, Stopwatch.GetTimestamp()), ref _gridSlot);
+            return;
+        }
+        if (_gridWake is not null) GridTimer.Cancel(_gridWake, ref _gridSlot);
+        if (next is null) { if (_timerArmed) _timer.Change(Timeout.Infinite, Timeout.Infinite); _timerArmed = false; return; }
         _timer.Change(TimerDelay(delay), Timeout.Infinite);
+        _timerArmed = true;
     }
+
+    private bool _timerArmed;
+    private Action? _gridWake;
+    private long _gridSlot;
 
     /// <summary>
     /// The timer's due time in whole milliseconds, never early: the timer queue counts on a coarse clock (on Linux it
@@ -622,20 +641,29 @@ public sealed partial class PeerConnection
     private const long CoarseClockSlackMs = 5;
     private static readonly TimeSpan CoalesceFrom = TimeSpan.FromSeconds(1);
     private static readonly long CoalesceGrid = Stopwatch.Frequency / 10;
+    private static readonly TimeSpan CoarseFrom = TimeSpan.FromSeconds(4);
+    private static readonly long CoarseGrid = Stopwatch.Frequency / 2;
 
     /// <summary>
-    /// Idle timers of a second or more (consent every 2 s +/-20 %, the 5 s and 30 s consent deadlines, SCTP heartbeats)
-    /// are moved up to 100 ms later, onto a grid shared by every connection in the process: idle connections then wake
-    /// together in one burst instead of one by one, and each separate wake-up costs far more (a thread-pool worker woken
-    /// and spinning before it sleeps again) than the little work a consent check does. Per-connection jitter survives at
+    /// Idle timers of a second or more (the 1 s wait for a consent answer) are moved up to 100 ms later, and those of 4 s or
+    /// more (consent checks every 4-6 s, the 30 s consent expiry, SCTP heartbeats every 30 s) up to 500 ms later (an eighth
+    /// of the delay at most), onto grids shared by every connection in the process: idle connections then wake together in
+    /// a few bursts a second instead of one by one, and each separate wake-up costs far more (thread-pool workers woken
+    /// and spinning before they sleep again) than the little work a consent check does. Per-connection jitter survives at
     /// the grid's resolution.
     /// </summary>
     private static TimeSpan Coalesced(TimeSpan delay)
     {
         var now = Stopwatch.GetTimestamp();
-        var due = now + (long)(delay.TotalSeconds * Stopwatch.Frequency);
-        var aligned = (due + CoalesceGrid - 1) / CoalesceGrid * CoalesceGrid;
-        return TimeSpan.FromSeconds((aligned - now) / (double)Stopwatch.Frequency);
+        return TimeSpan.FromSeconds((GridSlot(delay, now) - now) / (double)Stopwatch.Frequency);
+    }
+
+    /// <summary>The grid slot (a Stopwatch timestamp) a deadline <paramref name="delay"/> after <paramref name="now"/> waits for: never before it.</summary>
+    internal static long GridSlot(TimeSpan delay, long now)
+    {
+        var due = now + (long)Math.Ceiling(delay.TotalSeconds * Stopwatch.Frequency);
+        var grid = delay >= CoarseFrom ? CoarseGrid : CoalesceGrid;
+        return (due + grid - 1) / grid * grid;
     }
 
     private void CloseChannels()
@@ -660,6 +688,7 @@ public sealed partial class PeerConnection
         if (_ice is not null) _ice = IceAgent.Handle(_ice, new IceInput.Close()).State;
         _timer?.Dispose();
         _timer = null;
+        if (_gridWake is not null) GridTimer.Cancel(_gridWake, ref _gridSlot);
         foreach (var socket in _sockets) socket.Dispose();
         _sockets.Clear();
         _socketByAddress.Clear();
