@@ -26,7 +26,7 @@ public readonly record struct DataChannelMessage(bool IsString, byte[] Data)
 /// A data channel (W3C RTCDataChannel, Pion's DataChannel). Sends go to the connection's loop without waiting;
 /// events are raised on the connection's callback queue, in order.
 /// </summary>
-public sealed class DataChannel
+public sealed partial class DataChannel
 {
     private readonly PeerConnection _pc;
     private long _unsent;

@@ -260,7 +260,7 @@ public sealed partial class PeerConnection : IDisposable, IAsyncDisposable
 }
 
 /// <summary>A handle on one transceiver of a connection (W3C RTCRtpTransceiver).</summary>
-public sealed class RtpTransceiver
+public sealed partial class RtpTransceiver
 {
     private readonly PeerConnection _pc;
     internal RtpTransceiver(PeerConnection pc, int index) { _pc = pc; Index = index; }
