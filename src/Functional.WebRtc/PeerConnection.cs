@@ -95,7 +95,7 @@ public sealed partial class PeerConnection : IDisposable, IAsyncDisposable
     // ----- offers, answers, descriptions -----
 
     public Task<SessionDescription> CreateOfferAsync(OfferOptions? options = null) =>
-        DescriptionAsync(new PeerInput.CreateOffer(options?.IceRestart ?? false));
+        DescriptionAsync(new PeerInput.CreateOffer((options?.IceRestart ?? false) | TakeRestartIce()));
     public SessionDescription CreateOffer(OfferOptions? options = null) => CreateOfferAsync(options).GetAwaiter().GetResult();
 
     public Task<SessionDescription> CreateAnswerAsync(AnswerOptions? options = null) => DescriptionAsync(new PeerInput.CreateAnswer());

@@ -96,3 +96,25 @@ public sealed partial class DataChannel
     /// <summary>The SCTP transport the channel runs on (W3C has it on the connection; Pion's Transport()): null before negotiation.</summary>
     public SctpTransport? Transport => _pc.Sctp;
 }
+
+public sealed partial class PeerConnection
+{
+    private int _restartIceRequested;
+
+    /// <summary>
+    /// Asks for an ICE restart (W3C restartIce()): the next CreateOffer makes new ICE credentials as if
+    /// OfferOptions.IceRestart were set (RFC 8445 9), and OnNegotiationNeeded fires now when the signaling state is
+    /// stable (otherwise the application renegotiates once the current exchange completes). The connection keeps
+    /// running on the current pair until the restarted checks succeed.
+    /// </summary>
+    public void RestartIce()
+    {
+        if (_state.Connection == PeerConnectionState.Closed)
+            throw new InvalidStateException(new Core.RtcError.InvalidState("the connection is closed"));
+        Interlocked.Exchange(ref _restartIceRequested, 1);
+        if (_state.Signaling == SignalingState.Stable) Raise(() => OnNegotiationNeeded?.Invoke());
+    }
+
+    /// <summary>Whether RestartIce asked for a restart since the last offer (the request is taken by that offer).</summary>
+    private bool TakeRestartIce() => Interlocked.Exchange(ref _restartIceRequested, 0) == 1;
+}

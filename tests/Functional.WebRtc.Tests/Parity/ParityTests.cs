@@ -148,4 +148,37 @@ public class ParityTests
         Assert.Equal(PeerConnectionState.Closed, pc.ConnectionState);
         Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(10));
     }
+
+    private static string Ufrag(string sdp) =>
+        sdp.Split("\r\n").First(l => l.StartsWith("a=ice-ufrag:", StringComparison.Ordinal))["a=ice-ufrag:".Length..];
+
+    [Fact]
+    public async Task RestartIceFiresNegotiationNeededAndOnlyTheNextOfferHasNewCredentials()
+    {
+        await using var pair = new LoopbackPair();
+        pair.WatchIncoming();
+        var local = pair.Offerer.CreateDataChannel("r");
+        await pair.ConnectAsync(Limit);
+        var remote = await pair.IncomingAsync(pair.Answerer, "r");
+        await LoopbackPair.WaitForAsync(() => local.ReadyState == DataChannelReadyState.Open, Limit, "r open");
+        var before = Ufrag(pair.Offerer.LocalDescription!.Sdp);
+        Assert.Equal(before, Ufrag((await pair.Offerer.CreateOfferAsync()).Sdp));
+        var needed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        pair.Offerer.OnNegotiationNeeded += () => needed.TrySetResult();
+
+        pair.Offerer.RestartIce();
+        await needed.Task.WaitAsync(Limit);
+        await pair.NegotiateAsync(Limit);
+        var after = Ufrag(pair.Offerer.LocalDescription!.Sdp);
+        Assert.NotEqual(before, after);
+        // The request was taken by that offer: the next one keeps the new credentials.
+        Assert.Equal(after, Ufrag((await pair.Offerer.CreateOfferAsync()).Sdp));
+
+        var inbox = new Inbox(remote);
+        local.Send("after restart");
+        Assert.Equal("after restart", inbox.Take().Text);
+        Assert.Equal(PeerConnectionState.Connected, pair.Offerer.ConnectionState);
+        await pair.Offerer.CloseAsync();
+        Assert.Throws<InvalidStateException>(pair.Offerer.RestartIce);
+    }
 }
