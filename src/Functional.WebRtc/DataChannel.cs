@@ -126,6 +126,7 @@ public sealed partial class DataChannel
     internal void Received(bool isString, byte[] data)
     {
         var message = new DataChannelMessage(isString, data);
+        if (_detached is { } detached) { detached.Deliver(message); return; } // Detach: the reader frees the window (Parity/)
         _pc.RaiseCallback(() =>
         {
             try { OnMessage?.Invoke(message); }
@@ -139,6 +140,7 @@ public sealed partial class DataChannel
     {
         if (_readyState == DataChannelReadyState.Closed) return;
         _readyState = DataChannelReadyState.Closed;
+        _detached?.Complete();
         _pc.RaiseCallback(() => OnClose?.Invoke());
     }
 
