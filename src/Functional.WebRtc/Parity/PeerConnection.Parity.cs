@@ -93,6 +93,26 @@ public sealed partial class DataChannel
     /// <summary>Sends text (Pion's SendText); the same as <see cref="Send(string)"/>.</summary>
     public void SendText(string text) => Send(text);
 
+    /// <summary>
+    /// Closes the channel and waits until it is closed (Pion's DataChannel.GracefulClose): the SCTP stream reset
+    /// (RFC 8831 6.7) has completed and OnClose was raised, or the connection closed. True when closed; false when
+    /// <paramref name="timeout"/> (5 s when null) passed first.
+    /// </summary>
+    public async Task<bool> GracefulCloseAsync(TimeSpan? timeout = null)
+    {
+        var closed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        void Done() => closed.TrySetResult();
+        OnClose += Done; // before the check: a close after it raises OnClose with this handler
+        try
+        {
+            if (ReadyState == DataChannelReadyState.Closed) return true;
+            Close();
+            var finished = await Task.WhenAny(closed.Task, Task.Delay(timeout ?? TimeSpan.FromSeconds(5))).ConfigureAwait(false);
+            return finished == closed.Task || ReadyState == DataChannelReadyState.Closed;
+        }
+        finally { OnClose -= Done; }
+    }
+
     /// <summary>The SCTP transport the channel runs on (W3C has it on the connection; Pion's Transport()): null before negotiation.</summary>
     public SctpTransport? Transport => _pc.Sctp;
 }

@@ -181,4 +181,23 @@ public class ParityTests
         await pair.Offerer.CloseAsync();
         Assert.Throws<InvalidStateException>(pair.Offerer.RestartIce);
     }
+
+    [Fact]
+    public async Task DataChannelGracefulCloseReturnsOnceBothEndsAreClosed()
+    {
+        await using var pair = new LoopbackPair();
+        pair.WatchIncoming();
+        var local = pair.Offerer.CreateDataChannel("g");
+        await pair.ConnectAsync(Limit);
+        var remote = await pair.IncomingAsync(pair.Answerer, "g");
+        await LoopbackPair.WaitForAsync(() => local.ReadyState == DataChannelReadyState.Open, Limit, "g open");
+        var remoteClosed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        remote.OnClose += () => remoteClosed.TrySetResult();
+
+        Assert.True(await local.GracefulCloseAsync(Limit));
+        Assert.Equal(DataChannelReadyState.Closed, local.ReadyState);
+        await remoteClosed.Task.WaitAsync(Limit);
+        Assert.True(await local.GracefulCloseAsync(Limit)); // already closed: at once
+        Assert.Equal(PeerConnectionState.Connected, pair.Offerer.ConnectionState);
+    }
 }
