@@ -56,6 +56,7 @@ public class DetachTests
         Assert.Equal(0, await detached.ReadAsync(big, cancel.Token)); // end of stream once the peer closed
         await Assert.ThrowsAsync<InvalidStateException>(async () => await detached.ReadMessageAsync(cancel.Token));
         Assert.Equal(0, Volatile.Read(ref events));
+        await LoopbackPair.WaitForAsync(() => local.ReadyState == DataChannelReadyState.Closed, Limit, "the local end closed");
         Assert.Throws<InvalidStateException>(() => local.Detach());
     }
 

@@ -200,4 +200,21 @@ public class ParityTests
         Assert.True(await local.GracefulCloseAsync(Limit)); // already closed: at once
         Assert.Equal(PeerConnectionState.Connected, pair.Offerer.ConnectionState);
     }
+
+    [Fact]
+    public void GetCapabilitiesListsTheMediaEnginesCodecsAndExtensionsOfAKind()
+    {
+        var video = RtpSender.GetCapabilities(MediaKind.Video);
+        var audio = RtpReceiver.GetCapabilities(MediaKind.Audio);
+        Assert.Contains(video.Codecs, c => c.MimeType.Equals("video/VP8", StringComparison.OrdinalIgnoreCase) && c.ClockRate == 90000);
+        Assert.Contains(video.Codecs, c => c.MimeType.Equals("video/rtx", StringComparison.OrdinalIgnoreCase) && c.Fmtp.StartsWith("apt=", StringComparison.Ordinal));
+        Assert.DoesNotContain(video.Codecs, c => c.Kind == MediaKind.Audio);
+        Assert.Contains(audio.Codecs, c => c.MimeType.Equals("audio/opus", StringComparison.OrdinalIgnoreCase) && c.Channels == 2);
+        Assert.DoesNotContain(audio.Codecs, c => c.Kind == MediaKind.Video);
+        Assert.Contains(MediaEngine.MidUri, video.HeaderExtensions);
+        Assert.Contains(MediaEngine.MidUri, audio.HeaderExtensions);
+        var opusOnly = MediaEngine.Empty.RegisterCodec(new RtpCodec(MediaKind.Audio, "audio/opus", 48000, 2, "", 111, default));
+        Assert.Equal(["audio/opus"], RtpSender.GetCapabilities(MediaKind.Audio, opusOnly).Codecs.Map(c => c.MimeType).ToArray());
+        Assert.Empty(RtpSender.GetCapabilities(MediaKind.Video, opusOnly).Codecs);
+    }
 }
