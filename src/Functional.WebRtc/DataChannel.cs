@@ -26,7 +26,7 @@ public readonly record struct DataChannelMessage(bool IsString, byte[] Data)
 /// A data channel (W3C RTCDataChannel, Pion's DataChannel). Sends go to the connection's loop without waiting;
 /// events are raised on the connection's callback queue, in order.
 /// </summary>
-public sealed class DataChannel
+public sealed partial class DataChannel
 {
     private readonly PeerConnection _pc;
     private long _unsent;
@@ -126,6 +126,7 @@ public sealed class DataChannel
     internal void Received(bool isString, byte[] data)
     {
         var message = new DataChannelMessage(isString, data);
+        if (_detached is { } detached) { detached.Deliver(message); return; } // Detach: the reader frees the window (Parity/)
         _pc.RaiseCallback(() =>
         {
             try { OnMessage?.Invoke(message); }
@@ -139,6 +140,7 @@ public sealed class DataChannel
     {
         if (_readyState == DataChannelReadyState.Closed) return;
         _readyState = DataChannelReadyState.Closed;
+        _detached?.Complete();
         _pc.RaiseCallback(() => OnClose?.Invoke());
     }
 

@@ -95,7 +95,7 @@ public sealed partial class PeerConnection : IDisposable, IAsyncDisposable
     // ----- offers, answers, descriptions -----
 
     public Task<SessionDescription> CreateOfferAsync(OfferOptions? options = null) =>
-        DescriptionAsync(new PeerInput.CreateOffer(options?.IceRestart ?? false));
+        DescriptionAsync(new PeerInput.CreateOffer((options?.IceRestart ?? false) | TakeRestartIce()));
     public SessionDescription CreateOffer(OfferOptions? options = null) => CreateOfferAsync(options).GetAwaiter().GetResult();
 
     public Task<SessionDescription> CreateAnswerAsync(AnswerOptions? options = null) => DescriptionAsync(new PeerInput.CreateAnswer());
@@ -260,7 +260,7 @@ public sealed partial class PeerConnection : IDisposable, IAsyncDisposable
 }
 
 /// <summary>A handle on one transceiver of a connection (W3C RTCRtpTransceiver).</summary>
-public sealed class RtpTransceiver
+public sealed partial class RtpTransceiver
 {
     private readonly PeerConnection _pc;
     internal RtpTransceiver(PeerConnection pc, int index) { _pc = pc; Index = index; }

@@ -17,7 +17,7 @@ namespace Functional.WebRtc;
 /// keeps a short history per layer for retransmission on NACK (RFC 4585 6.2.1), counts what it sent for the sender
 /// reports, and hands the RTCP that concerns it (PLI, FIR, REMB, receiver reports) to <see cref="ReadRtcpAsync"/>.
 /// </summary>
-public sealed class RtpSender
+public sealed partial class RtpSender
 {
     /// <summary>How many recent packets are kept for retransmission, per layer.</summary>
     public const int HistorySize = 512;

@@ -250,7 +250,7 @@ public sealed class TrackRemote
 }
 
 /// <summary>Receives one remote track on a transceiver (W3C RTCRtpReceiver, Pion's RTPReceiver).</summary>
-public sealed class RtpReceiver
+public sealed partial class RtpReceiver
 {
     private readonly Channel<IReadOnlyList<RtcpPacket>> _rtcp = Channel.CreateBounded<IReadOnlyList<RtcpPacket>>(
         new BoundedChannelOptions(64) { FullMode = BoundedChannelFullMode.DropOldest });
