@@ -55,11 +55,9 @@ public sealed unsafe class LibCryptoSrtp : ISrtpCryptoProvider
     {
         try
         {
-            if (!OperatingSystem.IsLinux()) return;
-            if (!NativeLibrary.TryLoad("libcrypto.so.3", out var lib)) return;
-            nint F(string name) => NativeLibrary.TryGetExport(lib, name, out var f) ? f : throw new EntryPointNotFoundException(name);
-            var version = ((delegate* unmanaged<ulong>)F("OpenSSL_version_num"))();
-            if ((long)version != SafeEvpPKeyHandle.OpenSslVersion || version < 0x30000000UL) return;
+            // Same library as .NET's (its handles never cross, but the versions must match to trust the behaviour).
+            if (!LibCrypto.TryOpen(out var lib)) return;
+            nint F(string name) => LibCrypto.Export(lib, name);
             SHA1_Init = (delegate* unmanaged<void*, int>)F("SHA1_Init");
             SHA1_Update = (delegate* unmanaged<void*, byte*, nuint, int>)F("SHA1_Update");
             SHA1_Final = (delegate* unmanaged[SuppressGCTransition]<byte*, void*, int>)F("SHA1_Final");

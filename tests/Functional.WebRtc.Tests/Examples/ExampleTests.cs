@@ -22,7 +22,7 @@ public class ExampleTests(ITestOutputHelper output)
     [Trait("Category", "Browser")]
     public async Task DataChannelsEchoesTheMessagesOfTheBrowserPage()
     {
-        var log = new LogLines();
+        var log = new ExampleLog();
         await RunAsync(log, (listening, stop) => DataChannelsExample.RunAsync(new ExampleOptions { Port = 0, Log = log, Listening = listening }, stop), async (page, cancel) =>
         {
             // The page sends "hello from the browser" when the channel opens; the example answers "echo: ...".
@@ -44,7 +44,7 @@ public class ExampleTests(ITestOutputHelper output)
         var audioPath = FfmpegFiles.OpusFile(seconds: 3);
         try
         {
-            var log = new LogLines();
+            var log = new ExampleLog();
             var options = new PlayFromDiskOptions { Port = 0, Log = log, VideoPath = videoPath, AudioPath = audioPath, Loop = true };
             await RunAsync(log, (listening, stop) => PlayFromDiskExample.RunAsync(options with { Listening = listening }, stop),
                 async (page, cancel) =>
@@ -75,7 +75,7 @@ public class ExampleTests(ITestOutputHelper output)
     [Trait("Category", "Browser")]
     public async Task ReflectSendsTheBrowsersCameraBackAndTheBrowserDecodesIt()
     {
-        var log = new LogLines();
+        var log = new ExampleLog();
         var counters = new ReflectCounters();
         await RunAsync(log, (listening, stop) => ReflectExample.RunAsync(new ReflectOptions { Port = 0, Log = log, Listening = listening }, stop, counters),
             async (page, cancel) =>
@@ -111,7 +111,7 @@ public class ExampleTests(ITestOutputHelper output)
     /// Starts an example on a free port, opens its page in headless Chromium, runs <paramref name="check"/>, then stops the
     /// example and waits (bounded) for it to close everything. Two minutes at most in all.
     /// </summary>
-    private async Task RunAsync(LogLines log, Func<Action<Uri>, CancellationToken, Task> run, Func<IPage, CancellationToken, Task> check)
+    private async Task RunAsync(ExampleLog log, Func<Action<Uri>, CancellationToken, Task> run, Func<IPage, CancellationToken, Task> check)
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(150));
         using var stop = new CancellationTokenSource();
@@ -175,33 +175,6 @@ public class ExampleTests(ITestOutputHelper output)
             if (done(stats)) return stats;
             if (DateTime.UtcNow > deadline) throw new TimeoutException($"the page's stats did not get there in {within}: {stats}");
             await Task.Delay(250, cancel);
-        }
-    }
-
-    /// <summary>A log the example writes from any thread and the test reads: one entry per line.</summary>
-    private sealed class LogLines : TextWriter
-    {
-        private readonly ConcurrentQueue<string> _lines = new();
-        private readonly StringBuilder _partial = new();
-        public override Encoding Encoding => Encoding.UTF8;
-        public IReadOnlyList<string> Lines => _lines.ToArray();
-
-        public override void Write(char value)
-        {
-            lock (_partial)
-            {
-                if (value == '\n') { _lines.Enqueue(_partial.ToString().TrimEnd('\r')); _partial.Clear(); }
-                else _partial.Append(value);
-            }
-        }
-
-        public override void WriteLine(string? value)
-        {
-            lock (_partial)
-            {
-                _lines.Enqueue(_partial.Append(value).ToString());
-                _partial.Clear();
-            }
         }
     }
 }

@@ -42,12 +42,9 @@ internal static unsafe class NativeEc
     {
         try
         {
-            if (!OperatingSystem.IsLinux()) return;
-            if (!NativeLibrary.TryLoad("libcrypto.so.3", out var lib)) return;
-            nint F(string name) => NativeLibrary.TryGetExport(lib, name, out var f) ? f : throw new EntryPointNotFoundException(name);
-            // Same library as .NET's (its handles never cross, but the versions must match to trust the behaviour above).
-            var version = ((delegate* unmanaged<ulong>)F("OpenSSL_version_num"))();
-            if ((long)version != SafeEvpPKeyHandle.OpenSslVersion || version < 0x30000000UL) return;
+            // Same library as .NET's (its handles never cross, but the versions must match to trust the behaviour).
+            if (!LibCrypto.TryOpen(out var lib)) return;
+            nint F(string name) => LibCrypto.Export(lib, name);
             EC_KEY_new_by_curve_name = (delegate* unmanaged<int, nint>)F("EC_KEY_new_by_curve_name");
             EC_KEY_free = (delegate* unmanaged<nint, void>)F("EC_KEY_free");
             EC_KEY_generate_key = (delegate* unmanaged<nint, int>)F("EC_KEY_generate_key");
