@@ -83,6 +83,38 @@ public class HostilePeerLoopbackTests(ITestOutputHelper output)
                          $"{sentByAttacker.Count}+{sentByVictim.Count} real messages intact; victim: {victim.Channels.Association.DebugState()[..200]}");
     }
 
+    /// <summary>
+    /// A valid ABORT through the attacker's DTLS is the one way to end the association from inside: the victim closes its
+    /// channels cleanly (Closed, not hung in Closing), logs no error, stays Connected (DTLS and ICE are untouched), still
+    /// answers API calls, and closes without hanging.
+    /// </summary>
+    [Fact]
+    public async Task AValidAbortInsideDtlsClosesTheVictimsChannelsCleanly()
+    {
+        var logs = new ErrorLog();
+        var pair = new LoopbackPair(configuration: new Configuration { LoggerFactory = logs });
+        var attacker = pair.Offerer;
+        var victim = pair.Answerer;
+        pair.WatchIncoming();
+        var attackerChat = attacker.CreateDataChannel("chat");
+        await pair.ConnectAsync(Limit);
+        var victimChat = await pair.IncomingAsync(victim, "chat");
+        await LoopbackPair.WaitForAsync(() => victimChat.ReadyState == DataChannelReadyState.Open, Limit, "chat open");
+        var association = attacker.Channels.Association;
+        var abort = new byte[SctpPacket.HeaderLength + 4];
+        SctpPacket.WriteHeader(abort, association.Config.RemotePort, association.Config.RemotePort, association.PeerVerificationTag);
+        HostileSctp.Chunk(ChunkType.Abort, 0, []).CopyTo(abort, SctpPacket.HeaderLength);
+        SctpPacket.Seal(abort, zeroChecksum: false);
+        Assert.True(attacker.SendRawDtlsApplicationData(abort));
+        await LoopbackPair.WaitForAsync(() => victimChat.ReadyState == DataChannelReadyState.Closed, Limit, () => $"victim chat closed ({victimChat.ReadyState})");
+        Assert.Equal(SctpState.Closed, victim.Channels.Association.State);
+        Assert.Throws<InvalidStateException>(() => victimChat.Send("after abort"));
+        Assert.Equal(PeerConnectionState.Connected, victim.ConnectionState);
+        Assert.NotNull(await victim.GetStatsAsync());
+        await pair.DisposeAsync().AsTask().WaitAsync(Limit);
+        Assert.Empty(logs.Errors);
+    }
+
     /// <summary>Malformed RTCP compounds (every packet type, lengths and counts past the end, absurd feedback) aimed at the victim's sender.</summary>
     private static byte[] HostileRtcp(Random r, uint victimSsrc, int i)
     {

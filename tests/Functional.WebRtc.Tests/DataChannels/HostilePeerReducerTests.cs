@@ -114,6 +114,35 @@ public class HostilePeerReducerTests(ITestOutputHelper output)
         return b;
     }
 
+    /// <summary>
+    /// The one packet of the stream that may end things, a valid ABORT (or one whose tag is reflected), closes the victim's
+    /// association cleanly: every channel closed, an error output instead of a throw on later sends, and hostile packets
+    /// after the close are ignored without a throw.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void AValidAbortClosesTheVictimCleanly(bool tagReflected)
+    {
+        var (p, _, b) = OpenChat(12);
+        var tag = tagReflected ? p.A.Association.LocalVerificationTag : p.A.Association.PeerVerificationTag;
+        var abort = new byte[SctpPacket.HeaderLength + 4];
+        SctpPacket.WriteHeader(abort, 5000, 5000, tag);
+        HostileSctp.Chunk(ChunkType.Abort, tagReflected ? 1 : 0, []).CopyTo(abort, SctpPacket.HeaderLength);
+        SctpPacket.Seal(abort, zeroChecksum: false);
+        p.Apply("b", new DataChannelInput.Received(p.Now, abort));
+        Assert.Equal(SctpState.Closed, p.B.Association.State);
+        Assert.Contains(p.Events["b"], e => e is DataChannelOutput.ChannelClosed c && c.Handle == b);
+        p.Apply("b", new DataChannelInput.Send(p.Now, b, true, [1]));
+        Assert.Contains(p.Events["b"], e => e is DataChannelOutput.Error { Handle: { } h } && h == b);
+        var target = Target(p);
+        var random = new Random(3);
+        foreach (var kind in HostileSctp.All)
+            for (var i = 0; i < 50; i++) p.Apply("b", new DataChannelInput.Received(p.Now, HostileSctp.Make(kind, random, target)));
+        p.RunUntil(() => false, TimeSpan.FromSeconds(5)); // its timers run too, without a throw
+        Assert.Equal(SctpState.Closed, p.B.Association.State);
+    }
+
     /// <summary>Sends bytes on any stream with any PPID through a's real association (valid TSNs): what a hostile peer's stack can do.</summary>
     private static void SendRaw(DcPair p, ushort stream, uint ppid, byte[] payload)
     {
