@@ -138,12 +138,16 @@ public class HostilePeerLoopbackTests(ITestOutputHelper output)
             }
             case 1: // a length past the end of the compound
                 return Header(0, 201, r.Next(2, 65536), 8);
-            case 2: // RR / SR claiming 31 report blocks with one present
+            case 2: // RR / SR: a consistent count of report blocks (or 31 declared, one present) with absurd loss, jitter, LSR/DLSR
             {
                 var sr = r.Next(2) == 0;
-                var b = Header(31, sr ? 200 : 201, sr ? 12 : 7, sr ? 52 : 32);
+                var truncated = r.Next(4) == 0;
+                var blocks = truncated ? 1 : r.Next(0, 32);
+                var fixedWords = sr ? 6 : 1;
+                var b = Header(truncated ? 31 : blocks, sr ? 200 : 201, fixedWords + 6 * blocks, 8 + 4 * (fixedWords - 1) + 24 * blocks);
                 r.NextBytes(b.AsSpan(8));
-                BinaryPrimitives.WriteUInt32BigEndian(b.AsSpan(sr ? 28 : 8), ssrc);
+                for (var k = 0; k < blocks; k++)
+                    BinaryPrimitives.WriteUInt32BigEndian(b.AsSpan(8 + 4 * (fixedWords - 1) + 24 * k), r.Next(2) == 0 ? ssrc : (uint)r.Next());
                 return b;
             }
             case 3: // generic NACK with 1000 FCIs of random PIDs and bitmasks for the victim's SSRC
@@ -154,23 +158,42 @@ public class HostilePeerLoopbackTests(ITestOutputHelper output)
                 r.NextBytes(b.AsSpan(12));
                 return b;
             }
-            case 4: // transport-cc feedback: absurd status counts, random chunks and deltas, sometimes truncated
+            case 4: // transport-cc feedback, well formed: random base, absurd reference time and deltas, up to 8000 statuses
             {
-                var n = r.Next(0, 200);
-                var b = Header(15, 205, 4 + n, 20 + 4 * n);
+                var count = r.Next(1, 8000);
+                var chunks = new List<ushort>();
+                var deltaBytes = new List<byte>();
+                for (var left = count; left > 0;)
+                {
+                    var run = Math.Min(left, r.Next(1, 8192));
+                    var symbol = r.Next(3); // not received, small delta, large delta
+                    if (symbol != 0) run = Math.Min(run, 200); // keep the deltas within a datagram
+                    chunks.Add((ushort)((symbol << 13) | run));
+                    for (var k = 0; k < run && symbol != 0; k++)
+                        for (var d = 0; d < symbol; d++) deltaBytes.Add((byte)r.Next(256));
+                    left -= run;
+                }
+                var body = 8 + 2 * chunks.Count + deltaBytes.Count;
+                var total = 12 + body;
+                total = (total + 3) & ~3;
+                var b = Header(15, 205, total / 4 - 1, total);
                 BinaryPrimitives.WriteUInt32BigEndian(b.AsSpan(8), ssrc);
-                r.NextBytes(b.AsSpan(12));
-                if (r.Next(2) == 0) BinaryPrimitives.WriteUInt16BigEndian(b.AsSpan(14), 0xFFFF);
+                BinaryPrimitives.WriteUInt16BigEndian(b.AsSpan(12), (ushort)r.Next());
+                BinaryPrimitives.WriteUInt16BigEndian(b.AsSpan(14), (ushort)count);
+                b[16] = (byte)r.Next(256); b[17] = (byte)r.Next(256); b[18] = (byte)r.Next(256); b[19] = (byte)r.Next(256);
+                for (var k = 0; k < chunks.Count; k++) BinaryPrimitives.WriteUInt16BigEndian(b.AsSpan(20 + 2 * k), chunks[k]);
+                deltaBytes.CopyTo(b, 20 + 2 * chunks.Count);
                 return b;
             }
-            case 5: // REMB: exponent 63, 255 SSRCs declared
+            case 5: // REMB, well formed: exponent up to 63 with the largest mantissa (2^81 bits/s), one to 255 SSRCs
             {
-                var b = Header(15, 206, 5, 24);
+                var n = r.Next(1, 256);
+                var b = Header(15, 206, 4 + n, 20 + 4 * n);
                 BinaryPrimitives.WriteUInt32BigEndian(b.AsSpan(8), 0);
                 "REMB"u8.CopyTo(b.AsSpan(12));
-                b[16] = 255;
-                b[17] = (byte)(0xFC | r.Next(4)); b[18] = 0xFF; b[19] = 0xFF;
-                BinaryPrimitives.WriteUInt32BigEndian(b.AsSpan(20), ssrc);
+                b[16] = (byte)n;
+                b[17] = (byte)((r.Next(2) == 0 ? 63 : r.Next(64)) << 2 | 3); b[18] = 0xFF; b[19] = 0xFF;
+                for (var k = 0; k < n; k++) BinaryPrimitives.WriteUInt32BigEndian(b.AsSpan(20 + 4 * k), k == 0 ? ssrc : (uint)r.Next());
                 return b;
             }
             case 6: // PLI / FIR for the victim with odd lengths (FIR with no entries or a half entry)
@@ -181,18 +204,20 @@ public class HostilePeerLoopbackTests(ITestOutputHelper output)
                 if (b.Length > 12) r.NextBytes(b.AsSpan(12));
                 return b;
             }
-            case 7: // SDES with item lengths past the end and 31 chunks declared
+            case 7: // SDES, well formed, with a CNAME of invalid UTF-8 and unknown item types
             {
-                var b = Header(31, 202, 3, 16);
-                BinaryPrimitives.WriteUInt32BigEndian(b.AsSpan(4), ssrc);
-                b[8] = 1; b[9] = 255; b[10] = (byte)'x';
+                var b = Header(1, 202, 4, 20);
+                BinaryPrimitives.WriteUInt32BigEndian(b.AsSpan(4), (uint)r.Next());
+                b[8] = 1; b[9] = 3; b[10] = 0xC3; b[11] = 0x28; b[12] = 0xFF;
+                b[13] = (byte)r.Next(9, 256); b[14] = 1; b[15] = 0x80; // an item type no one defined
                 return b;
             }
-            case 8: // BYE for 31 sources (one present) or with a reason longer than the packet
+            case 8: // BYE, well formed, for up to 31 sources (the victim's own sender among them) with an invalid UTF-8 reason
             {
-                var b = Header(r.Next(2) == 0 ? 31 : 1, 203, 2, 12);
-                BinaryPrimitives.WriteUInt32BigEndian(b.AsSpan(4), (uint)r.Next());
-                b[8] = 255; b[9] = (byte)'b';
+                var n = r.Next(1, 32);
+                var b = Header(n, 203, n + 1, 8 + 4 * n);
+                for (var k = 0; k < n; k++) BinaryPrimitives.WriteUInt32BigEndian(b.AsSpan(4 + 4 * k), k == 0 ? ssrc : (uint)r.Next());
+                b[4 + 4 * n] = 3; b[5 + 4 * n] = 0xC3; b[6 + 4 * n] = 0x28; b[7 + 4 * n] = 0xFF;
                 return b;
             }
             case 9: // a valid RR then garbage in the same compound
@@ -245,13 +270,14 @@ public class HostilePeerLoopbackTests(ITestOutputHelper output)
         const int Compounds = 3000;
         var sent = 0;
         var parsed = 0; // how many reach the media layer's handlers (the rest the compound parser refuses)
+        var parsedByCase = new int[12];
         var started = DateTime.UtcNow;
         for (var i = 0; i < Compounds && DateTime.UtcNow - started < TimeSpan.FromSeconds(8); i++)
         {
             var compound = HostileRtcp(random, sender.Ssrc, i);
             var buffer = new byte[compound.Length + 64]; // room for the SRTCP index and tag
             compound.CopyTo(buffer, 0);
-            if (RtcpCompound.Parse(compound).IsRight) parsed++;
+            if (RtcpCompound.Parse(compound).IsRight) { parsed++; parsedByCase[i % 12]++; }
             if (attacker.SendSrtp(buffer, compound.Length, rtcp: true)) sent++;
             if (i % 30 == 0) track.WriteRtp(Packet(seq++)); // media keeps flowing meanwhile (NACKs may make it resend some)
             if (i % 50 == 0) await Task.Delay(1);
@@ -279,7 +305,7 @@ public class HostilePeerLoopbackTests(ITestOutputHelper output)
         Assert.NotNull(await victim.GetStatsAsync());
         Assert.Empty(logs.Errors);
         output.WriteLine($"{sent} malformed SRTCP compounds in {(DateTime.UtcNow - started).TotalSeconds:F1} s, " +
-                         $"{victim.SrtcpAccepted - acceptedBefore} authenticated by the victim, {parsed} of them parse as RTCP (reach the handlers); media up to seq {last}+10 and data still flow");
+                         $"{victim.SrtcpAccepted - acceptedBefore} authenticated by the victim, {parsed} of them parse as RTCP (reach the handlers: by case [{string.Join(",", parsedByCase)}]); media up to seq {last}+10 and data still flow");
     }
 
     private static byte[] Packet(ushort seq)
