@@ -947,8 +947,9 @@ public sealed class SctpAssociation
         {
             if (!_inStreams.TryGetValue(ss.StreamId, out var s)) _inStreams[ss.StreamId] = s = new InStream();
             if ((short)(ss.Ssn - s.NextSsn) < 0) continue;
-            // Deliver what is waiting up to the skipped SSN, then move past it.
-            var ready = s.Waiting.Keys.Where(k => (short)(k - s.NextSsn) >= 0 && (short)(ss.Ssn - k) >= 0)
+            // Deliver what is waiting up to the skipped SSN, then move past it (nothing to sort when nothing waits: a
+            // FORWARD TSN may name thousands of streams).
+            var ready = s.Waiting.Count == 0 ? [] : s.Waiting.Keys.Where(k => (short)(k - s.NextSsn) >= 0 && (short)(ss.Ssn - k) >= 0)
                 .OrderBy(k => (ushort)(k - s.NextSsn)).ToList();
             foreach (var k in ready)
             {
