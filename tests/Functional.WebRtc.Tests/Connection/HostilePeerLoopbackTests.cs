@@ -80,7 +80,7 @@ public class HostilePeerLoopbackTests(ITestOutputHelper output)
         Assert.Empty(logs.Errors);
         output.WriteLine($"{sent} malformed SCTP packets in {(DateTime.UtcNow - started).TotalSeconds:F1} s " +
                          $"({string.Join(", ", HostileSctp.All.Select(k => $"{k} {perKind[(int)k]}"))}); " +
-                         $"{sentByAttacker.Count}+{sentByVictim.Count} real messages intact; victim: {victim.Channels.Association.DebugState()[..200]}");
+                         $"{sentByAttacker.Count}+{sentByVictim.Count} real messages intact; victim SCTP {victim.Channels.Association.State}, cwnd {victim.Channels.Association.CongestionWindow}");
     }
 
     /// <summary>
