@@ -16,6 +16,7 @@ namespace Functional.WebRtc.Tests.Connection;
 /// there would end the loop or leave the connection deaf), must stay connected, and must deliver every real message
 /// intact and in order, or carry on with media, and still answer API calls afterwards.
 /// </summary>
+[Collection(HostilePeerCollection.Name)]
 public class HostilePeerLoopbackTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan Limit = TimeSpan.FromSeconds(20);

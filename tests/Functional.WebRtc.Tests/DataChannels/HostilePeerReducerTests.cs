@@ -13,6 +13,7 @@ namespace Functional.WebRtc.Tests.DataChannels;
 /// on an open channel. Any exception out of the reducer fails the test; afterwards b must still deliver every real
 /// message intact and in order in both directions, keep its receive buffer within its window, and stay established.
 /// </summary>
+[Collection(Functional.WebRtc.Tests.Connection.HostilePeerCollection.Name)]
 public class HostilePeerReducerTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan Limit = TimeSpan.FromSeconds(60);
