@@ -802,8 +802,13 @@ public sealed class SctpAssociation
             _sackNow = true;
             return;
         }
-        // Receive window (RFC 9260 6.2): drop what does not fit, unless it fills a hole below what we have.
-        if (_held + d.Payload.Length > Config.ReceiveWindow && tsn > _highestTsn) { _sackNow = true; return; }
+        // A TSN no gap ack block could report (RFC 9260 3.3.4: 16-bit offsets from the cumulative TSN) is beyond what a
+        // sender that respects our window has outstanding: drop it (it is resent) rather than hold it for a hostile peer.
+        if (tsn - _cumTsn > ushort.MaxValue) { _sackNow = true; return; }
+        // Receive window (RFC 9260 6.2): drop what does not fit, unless it fills a hole below what we have; even a hole
+        // filler only up to twice the window, so a peer that ignores our window cannot make us hold without bound.
+        var held = _held + d.Payload.Length;
+        if (held > Config.ReceiveWindow && (tsn > _highestTsn || held > 2L * Config.ReceiveWindow)) { _sackNow = true; return; }
         var outOfOrder = tsn != _cumTsn + 1;
         var belowHighest = tsn < _highestTsn;
         if (!outOfOrder)
@@ -942,8 +947,9 @@ public sealed class SctpAssociation
         {
             if (!_inStreams.TryGetValue(ss.StreamId, out var s)) _inStreams[ss.StreamId] = s = new InStream();
             if ((short)(ss.Ssn - s.NextSsn) < 0) continue;
-            // Deliver what is waiting up to the skipped SSN, then move past it.
-            var ready = s.Waiting.Keys.Where(k => (short)(k - s.NextSsn) >= 0 && (short)(ss.Ssn - k) >= 0)
+            // Deliver what is waiting up to the skipped SSN, then move past it (nothing to sort when nothing waits: a
+            // FORWARD TSN may name thousands of streams).
+            var ready = s.Waiting.Count == 0 ? [] : s.Waiting.Keys.Where(k => (short)(k - s.NextSsn) >= 0 && (short)(ss.Ssn - k) >= 0)
                 .OrderBy(k => (ushort)(k - s.NextSsn)).ToList();
             foreach (var k in ready)
             {
