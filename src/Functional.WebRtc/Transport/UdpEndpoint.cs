@@ -34,7 +34,12 @@ internal sealed class UdpEndpoint : IDisposable
     private const int MaxDatagram = 65507;
     /// <summary>A DTLS record with 2^14 bytes of plaintext and room to spare (header 13, explicit nonce 8, tag 16).</summary>
     private const int OneRecord = 17 * 1024;
-    private long _truncated;
+    private long _truncated, _handlerFaults;
+    private volatile Exception? _lastFault;
+
+    /// <summary>Datagrams whose handler threw (each is dropped; the receive loop goes on), and the last exception.</summary>
+    public long HandlerFaults => Interlocked.Read(ref _handlerFaults);
+    public Exception? LastHandlerFault => _lastFault;
 
     /// <summary>Datagrams that filled (or overflowed) the receive buffer: the first one grows it.</summary>
     public long TruncatedDatagrams => Interlocked.Read(ref _truncated);
@@ -90,6 +95,9 @@ internal sealed class UdpEndpoint : IDisposable
             }
             try { _handler(this, lastFrom, buffer.AsSpan(0, received)); }
             catch (ObjectDisposedException) { break; }
+            // A defect downstream must cost this datagram only, never the socket: a loop that ended here would leave the
+            // connection deaf (no STUN, DTLS or media) while it still looks up.
+            catch (Exception e) { Interlocked.Increment(ref _handlerFaults); _lastFault = e; }
             // A datagram that filled the buffer was probably cut short (on Linux the truncation is not reported as
             // MessageSize); it was handed on all the same (a cut DTLS record fails its checks and is dropped).
             if (received == buffer.Length) Grow(ref buffer);
