@@ -60,6 +60,8 @@ public sealed partial record IceAgent
     public Seq<TurnAllocation> Allocations { get; init; }
     public int NextId { get; init; }
     public int Generation { get; init; }
+    /// <summary>The peer's next generation, signaled before our own restart (see <see cref="IceRemoteRestart"/>).</summary>
+    public IceRemoteRestart? PendingRemote { get; init; }
 
     public static IceAgent Create(IceAgentConfig config, Entropy entropy, TimeSpan at)
     {
@@ -89,10 +91,14 @@ public sealed partial record IceAgent
         switch (input)
         {
             case IceInput.AddLocalInterface i: r.At(i.At); AddLocalInterface(r, i.SocketAddress); break;
-            case IceInput.SetRemoteCredentials c:
-                r.S = r.S with { RemoteUfrag = c.Ufrag, RemotePwd = c.Pwd, RemoteKey = StunIntegrity.ShortTermKey(c.Pwd) };
+            case IceInput.SetRemoteCredentials c: SetRemoteCredentials(r, c.Ufrag, c.Pwd); break;
+            case IceInput.AddRemoteCandidate c when r.S.PendingRemote is { } p:
+                r.S = r.S with { PendingRemote = p with { Candidates = p.Candidates.Add(c.Candidate) } };
                 break;
             case IceInput.AddRemoteCandidate c: AddRemoteCandidate(r, c.Candidate); break;
+            case IceInput.RemoteEndOfCandidates when r.S.PendingRemote is { } p:
+                r.S = r.S with { PendingRemote = p with { EndOfCandidates = true } };
+                break;
             case IceInput.RemoteEndOfCandidates: r.S = r.S with { RemoteEndOfCandidates = true }; break;
             case IceInput.Received d: r.At(d.At); Received(r, d.Local, d.Remote, d.Data); break;
             case IceInput.Tick t: r.At(t.At); OnTick(r); break;
@@ -818,6 +824,24 @@ public sealed partial record IceAgent
 
     // ------------------------------------------------------------------ restart and close
 
+    /// <summary>
+    /// The peer's credentials. New ones while this generation has the peer's credentials already mean the peer restarted
+    /// ICE (its offer), and our answer restarts too (RFC 8839 4.4.1.1.2): they, and the candidates signaled with them,
+    /// wait for our <see cref="IceInput.Restart"/>. Until then checks and consent keep this generation's credentials: a
+    /// check carrying the peer's new ufrag with our old one teaches the peer's new generation our old ufrag (Chromium then
+    /// keeps that ufrag for our address and rejects the new generation's checks with an unsigned 401).
+    /// </summary>
+    private static void SetRemoteCredentials(Run r, string ufrag, string pwd)
+    {
+        if (r.S.RemoteUfrag is { } current && (current != ufrag || r.S.RemotePwd != pwd))
+        {
+            var kept = r.S.PendingRemote is { } p && p.Ufrag == ufrag && p.Pwd == pwd ? p : new IceRemoteRestart(ufrag, pwd, Seq<IceCandidate>.Empty, false);
+            r.S = r.S with { PendingRemote = kept };
+            return;
+        }
+        r.S = r.S with { RemoteUfrag = ufrag, RemotePwd = pwd, RemoteKey = StunIntegrity.ShortTermKey(pwd), PendingRemote = null };
+    }
+
     private static void Restart(Run r, string ufrag, string pwd)
     {
         // RFC 8445 9: new credentials, a new checklist; the selected pair keeps carrying data until a new one is nominated.
@@ -837,6 +861,14 @@ public sealed partial record IceAgent
         SetGathering(r, IceGatheringState.Gathering);
         foreach (var l in r.S.Locals.Filter(l => l.Pairable || l.Candidate.Type == IceCandidateType.Srflx))
             r.Emit(new IceOutput.LocalCandidate(l.Candidate));
+        // The peer restarted first (its offer): its new generation starts now, with ours.
+        if (r.S.PendingRemote is { } pending)
+        {
+            r.S = r.S with { PendingRemote = null };
+            SetRemoteCredentials(r, pending.Ufrag, pending.Pwd);
+            foreach (var c in pending.Candidates) AddRemoteCandidate(r, c);
+            if (pending.EndOfCandidates) r.S = r.S with { RemoteEndOfCandidates = true };
+        }
     }
 
     private static void Close(Run r)
