@@ -62,6 +62,11 @@ public sealed partial record IceAgent
     public int Generation { get; init; }
     /// <summary>The peer's next generation, signaled before our own restart (see <see cref="IceRemoteRestart"/>).</summary>
     public IceRemoteRestart? PendingRemote { get; init; }
+    /// <summary>Our local ufrag and key of the generation before the last restart (see <see cref="OnCheckRequest"/>).</summary>
+    public string? PreviousLocalUfrag { get; init; }
+    public Bytes? PreviousLocalKey { get; init; }
+    /// <summary>Peers whose new generation knows us by <see cref="PreviousLocalUfrag"/>: our checks to them carry it.</summary>
+    public Seq<IPEndPoint> KnowUsByPrevious { get; init; }
 
     public static IceAgent Create(IceAgentConfig config, Entropy entropy, TimeSpan at)
     {
@@ -345,12 +350,13 @@ public sealed partial record IceAgent
 
     // ------------------------------------------------------------------ connectivity checks (RFC 8445 7.2)
 
-    private static byte[] BuildCheck(Run r, IceLocal local, bool useCandidate, Bytes remoteKey)
+    private static byte[] BuildCheck(Run r, IceLocal local, bool useCandidate, Bytes remoteKey, IPEndPoint to)
     {
         var prflxPriority = IceCandidate.ComputePriority(IceCandidateType.Prflx, local.LocalPreference, 1);
+        var localUfrag = r.S.PreviousLocalUfrag is { } previous && r.S.KnowUsByPrevious.Exists(e => e.Equals(to)) ? previous : r.S.LocalUfrag;
         var attrs = new List<StunAttribute>(5)
         {
-            new StunAttribute.Username(r.S.RemoteUfrag + ":" + r.S.LocalUfrag),
+            new StunAttribute.Username(r.S.RemoteUfrag + ":" + localUfrag),
             new StunAttribute.Priority(prflxPriority),
             r.S.Controlling ? new StunAttribute.IceControlling(r.S.TieBreaker) : new StunAttribute.IceControlled(r.S.TieBreaker),
         };
@@ -361,7 +367,7 @@ public sealed partial record IceAgent
     private static void SendCheck(Run r, CandidatePair pair, bool useCandidate)
     {
         if (r.S.RemoteKey is not { } key || r.S.Local(pair.LocalId) is not { } local) return;
-        var msg = BuildCheck(r, local, useCandidate, key);
+        var msg = BuildCheck(r, local, useCandidate, key, pair.RemoteEndPoint);
         SetPair(r, pair with { State = pair.State == CandidatePairState.Succeeded ? CandidatePairState.Succeeded : CandidatePairState.InProgress });
         StartTransaction(r, new IcePurpose.Check(pair.Id, useCandidate, r.S.Controlling, key), local, local.Socket, pair.RemoteEndPoint, msg);
         if (r.S.State == IceConnectionState.New) SetState(r, IceConnectionState.Checking);
@@ -474,12 +480,25 @@ public sealed partial record IceAgent
     {
         if (!local.Pairable) return;
         var user = req.Get<StunAttribute.Username>()?.Value;
-        if (user is null || !user.StartsWith(r.S.LocalUfrag + ":", StringComparison.Ordinal)) return;
-        if (!StunIntegrity.CheckMessageIntegrity(raw, r.S.LocalKey.Span)) return;
+        if (user is null) return;
+        var key = r.S.LocalKey;
+        if (!user.StartsWith(r.S.LocalUfrag + ":", StringComparison.Ordinal))
+        {
+            // The peer's new generation still knows us by our previous ufrag: it restarted first and paired its new
+            // candidates with our old ones before our answer reached it (Chromium does, and keeps that ufrag for our
+            // address afterwards, rejecting checks with our new one). Answer it with the previous key and check it
+            // with the ufrag it knows. Requests of the peer's old generation stay unanswered.
+            if (r.S.PreviousLocalUfrag is not { } previous || r.S.PreviousLocalKey is not { } previousKey || r.S.RemoteUfrag is null ||
+                user != previous + ":" + r.S.RemoteUfrag) return;
+            if (!StunIntegrity.CheckMessageIntegrity(raw, previousKey.Span)) return;
+            key = previousKey;
+            if (!r.S.KnowUsByPrevious.Exists(e => e.Equals(remote))) r.S = r.S with { KnowUsByPrevious = r.S.KnowUsByPrevious.Add(remote) };
+        }
+        else if (!StunIntegrity.CheckMessageIntegrity(raw, key.Span)) return;
         if (req.Has<StunAttribute.Fingerprint>() && !StunIntegrity.CheckFingerprint(raw)) return;
         if (!req.UnknownComprehensionRequired.IsEmpty)
         {
-            SendError(r, local, remote, req, 420, "Unknown Attribute", new StunAttribute.UnknownAttributes(req.UnknownComprehensionRequired));
+            SendError(r, local, remote, req, 420, "Unknown Attribute", new StunAttribute.UnknownAttributes(req.UnknownComprehensionRequired), key);
             return;
         }
         // Role conflict (RFC 8445 7.3.1.1).
@@ -487,16 +506,16 @@ public sealed partial record IceAgent
         var theirControlled = req.Get<StunAttribute.IceControlled>();
         if (r.S.Controlling && theirControlling is not null)
         {
-            if (r.S.TieBreaker >= theirControlling.TieBreaker) { SendError(r, local, remote, req, 487, "Role Conflict"); return; }
+            if (r.S.TieBreaker >= theirControlling.TieBreaker) { SendError(r, local, remote, req, 487, "Role Conflict", null, key); return; }
             SetRole(r, false);
         }
         else if (!r.S.Controlling && theirControlled is not null)
         {
             if (r.S.TieBreaker >= theirControlled.TieBreaker) SetRole(r, true);
-            else { SendError(r, local, remote, req, 487, "Role Conflict"); return; }
+            else { SendError(r, local, remote, req, 487, "Role Conflict", null, key); return; }
         }
         var response = StunMessage.Create(StunClass.SuccessResponse, StunMethod.Binding, req.TransactionId,
-            new StunAttribute.XorMappedAddress(remote)).Encode(r.S.LocalKey.Span, fingerprint: true);
+            new StunAttribute.XorMappedAddress(remote)).Encode(key.Span, fingerprint: true);
         SendVia(r, local, remote, response);
 
         // The remote candidate: known, or peer-reflexive with the PRIORITY of the request (RFC 8445 7.3.1.3).
@@ -547,11 +566,11 @@ public sealed partial record IceAgent
         }
     }
 
-    private static void SendError(Run r, IceLocal local, IPEndPoint remote, StunMessage req, int code, string reason, params StunAttribute[] extra)
+    private static void SendError(Run r, IceLocal local, IPEndPoint remote, StunMessage req, int code, string reason, StunAttribute? extra, Bytes key)
     {
         var m = StunMessage.Create(StunClass.ErrorResponse, StunMethod.Binding, req.TransactionId, new StunAttribute.ErrorCode(code, reason));
-        foreach (var a in extra) m = m.With(a);
-        SendVia(r, local, remote, m.Encode(r.S.LocalKey.Span, fingerprint: true));
+        if (extra is not null) m = m.With(extra);
+        SendVia(r, local, remote, m.Encode(key.Span, fingerprint: true));
     }
 
     private static bool IsSelected(IceAgent s, IceLocal local, IPEndPoint remote) =>
@@ -725,7 +744,7 @@ public sealed partial record IceAgent
         var s = r.S;
         if (s.Selected is not { } sel || s.Config.Lite || s.RemoteKey is not { } key || s.Now < s.NextConsentAt) return;
         if (s.State is IceConnectionState.Failed) return;
-        var msg = BuildCheck(r, sel.Local, false, key);
+        var msg = BuildCheck(r, sel.Local, false, key, sel.RemoteEndPoint);
         StartTransaction(r, new IcePurpose.Consent(key), sel.Local, sel.Local.Socket, sel.RemoteEndPoint, msg);
         var (jitter, e) = r.S.Entropy.NextUInt32();
         r.S = r.S with
@@ -848,6 +867,7 @@ public sealed partial record IceAgent
         r.S = r.S with
         {
             LocalUfrag = ufrag, LocalPwd = pwd, LocalKey = StunIntegrity.ShortTermKey(pwd),
+            PreviousLocalUfrag = r.S.LocalUfrag, PreviousLocalKey = r.S.LocalKey, KnowUsByPrevious = Seq<IPEndPoint>.Empty,
             RemoteUfrag = null, RemotePwd = null, RemoteKey = null,
             Remotes = Seq<IceCandidate>.Empty, Pairs = Seq<CandidatePair>.Empty, Triggered = Seq<int>.Empty,
             Transactions = r.S.Transactions.Filter(t => t.Purpose is not IcePurpose.Check),

@@ -84,4 +84,73 @@ public class IceRestartOrderTests
         sim.Apply(b, new IceInput.Restart("b2ufrag", "b2password-0123456789"));
         Assert.Null(b.Agent.RemoteUfrag);
     }
+
+    /// <summary>
+    /// What Chromium did in the failing runs (captured on the wire): after its restart its new port pinged our old
+    /// candidate with our OLD ufrag and its new one ("bufrag:a2ufrag", USE-CANDIDATE), before our answer; it keeps that
+    /// ufrag for our address afterwards, answering only checks that carry it ("a2ufrag:bufrag") and rejecting checks with
+    /// our new ufrag with an unsigned 401. Scripted here against agent b, in simulated time: b must answer such a request
+    /// after its own restart (with its previous key) and check that peer with the ufrag it knows, so both sides connect.
+    /// </summary>
+    [Fact]
+    public void APeerWhoseNewGenerationKnowsOurPreviousUfragIsAnsweredAndCheckedWithIt()
+    {
+        var (sim, a, b) = Connected(5);
+        var oldKey = StunIntegrity.ShortTermKey("bpassword-0123456789");
+        var newKeyA = StunIntegrity.ShortTermKey("a2password-0123456789");
+        var chromeNew = IceSim.Ep("192.0.2.1:5001");
+        var ours = IceSim.Ep("192.0.2.2:6000");
+        var entropy = new Functional.WebRtc.Core.Entropy(99);
+        byte[] Ping(bool useCandidate)
+        {
+            (var id, entropy) = TransactionId.New(entropy);
+            var m = StunMessage.Create(StunClass.Request, StunMethod.Binding, id, new StunAttribute.Username("bufrag:a2ufrag"),
+                new StunAttribute.Priority(1_845_501_695), new StunAttribute.IceControlling(ulong.MaxValue));
+            if (useCandidate) m = m.With(new StunAttribute.UseCandidate());
+            return m.Encode(oldKey, fingerprint: true);
+        }
+
+        // The offer (a's new credentials and its new port's candidate) reaches b, then the answer restarts b.
+        sim.Apply(b, new IceInput.SetRemoteCredentials("a2ufrag", "a2password-0123456789"));
+        sim.Apply(b, new IceInput.AddRemoteCandidate(new IceCandidate("1", 1, IceTransportProtocol.Udp, 2_122_260_223, "192.0.2.1", 5001, IceCandidateType.Host)));
+        sim.Apply(b, new IceInput.Restart("b2ufrag", "b2password-0123456789"));
+        sim.Apply(b, new IceInput.Tick(sim.Now));
+
+        // Chromium's nominating ping with our previous ufrag: answered, signed with our previous key.
+        var mark = b.Log.Count;
+        sim.Apply(b, new IceInput.Received(sim.Now, ours, chromeNew, Ping(useCandidate: true)));
+        var response = b.Log.Skip(mark).Select(l => l.Output).OfType<IceOutput.Transmit>().Select(t => t.Data.ToArray())
+            .FirstOrDefault(d => StunMessage.TryParse(d, out var m, out _) && m.Class == StunClass.SuccessResponse);
+        Assert.NotNull(response);
+        Assert.True(StunIntegrity.CheckMessageIntegrity(response, oldKey));
+
+        // b's next check to that peer carries the ufrag it knows; Chromium answers it (signed with its new key).
+        sim.RunFor(TimeSpan.FromMilliseconds(100));
+        var check = b.Log.Skip(mark).Select(l => l.Output).OfType<IceOutput.Transmit>().Where(t => t.To.Equals(chromeNew))
+            .Select(t => t.Data.ToArray()).Last(d => StunMessage.TryParse(d, out var m, out _) && m.Class == StunClass.Request);
+        Assert.True(StunMessage.TryParse(check, out var req, out _));
+        Assert.Equal("a2ufrag:bufrag", req.Get<StunAttribute.Username>()!.Value);
+        Assert.True(StunIntegrity.CheckMessageIntegrity(check, newKeyA));
+        var ok = StunMessage.Create(StunClass.SuccessResponse, StunMethod.Binding, req.TransactionId, new StunAttribute.XorMappedAddress(ours))
+            .Encode(newKeyA, fingerprint: true);
+        sim.Apply(b, new IceInput.Received(sim.Now, ours, chromeNew, ok));
+
+        // The pair Chromium nominated is valid and selected: b is connected on the new generation's pair.
+        Assert.True(b.Agent.IsConnected);
+        Assert.Equal(chromeNew, b.Agent.Selected!.RemoteEndPoint);
+        Assert.Contains(b.Agent.Pairs, p => p.Nominated && p.RemoteEndPoint.Equals(chromeNew));
+        // Consent to it carries the ufrag it knows too; requests of a's old generation stay unanswered.
+        mark = b.Log.Count;
+        sim.RunFor(TimeSpan.FromSeconds(8));
+        var consent = b.Log.Skip(mark).Select(l => l.Output).OfType<IceOutput.Transmit>().Where(t => t.To.Equals(chromeNew))
+            .Select(t => StunMessage.TryParse(t.Data.Span, out var m, out _) ? m : null).Where(m => m?.Class == StunClass.Request).ToList();
+        Assert.NotEmpty(consent);
+        Assert.All(consent, m => Assert.Equal("a2ufrag:bufrag", m!.Get<StunAttribute.Username>()!.Value));
+        (var oldId, entropy) = TransactionId.New(entropy);
+        var oldGeneration = StunMessage.Create(StunClass.Request, StunMethod.Binding, oldId, new StunAttribute.Username("bufrag:aufrag"),
+            new StunAttribute.Priority(1), new StunAttribute.IceControlling(ulong.MaxValue)).Encode(oldKey, fingerprint: true);
+        mark = b.Log.Count;
+        sim.Apply(b, new IceInput.Received(sim.Now, ours, IceSim.Ep("192.0.2.1:5000"), oldGeneration));
+        Assert.DoesNotContain(b.Log.Skip(mark), l => l.Output is IceOutput.Transmit);
+    }
 }
