@@ -495,6 +495,8 @@ public sealed partial record IceAgent
             if (!r.S.KnowUsByPrevious.Exists(e => e.Equals(remote))) r.S = r.S with { KnowUsByPrevious = r.S.KnowUsByPrevious.Add(remote) };
         }
         else if (!StunIntegrity.CheckMessageIntegrity(raw, key.Span)) return;
+        else if (r.S.KnowUsByPrevious.Exists(e => e.Equals(remote)))
+            r.S = r.S with { KnowUsByPrevious = r.S.KnowUsByPrevious.Filter(e => !e.Equals(remote)).ToSeq().Strict() }; // it learned the new one
         if (req.Has<StunAttribute.Fingerprint>() && !StunIntegrity.CheckFingerprint(raw)) return;
         if (!req.UnknownComprehensionRequired.IsEmpty)
         {

@@ -152,5 +152,19 @@ public class IceRestartOrderTests
         mark = b.Log.Count;
         sim.Apply(b, new IceInput.Received(sim.Now, ours, IceSim.Ep("192.0.2.1:5000"), oldGeneration));
         Assert.DoesNotContain(b.Log.Skip(mark), l => l.Output is IceOutput.Transmit);
+
+        // Once that peer uses our new ufrag, our checks to it carry the new one again.
+        (var newId, entropy) = TransactionId.New(entropy);
+        var current = StunMessage.Create(StunClass.Request, StunMethod.Binding, newId, new StunAttribute.Username("b2ufrag:a2ufrag"),
+            new StunAttribute.Priority(1_845_501_695), new StunAttribute.IceControlling(ulong.MaxValue))
+            .Encode(StunIntegrity.ShortTermKey("b2password-0123456789"), fingerprint: true);
+        sim.Apply(b, new IceInput.Received(sim.Now, ours, chromeNew, current));
+        mark = b.Log.Count;
+        sim.RunFor(TimeSpan.FromSeconds(8));
+        var later = b.Log.Skip(mark).Select(l => l.Output).OfType<IceOutput.Transmit>().Where(t => t.To.Equals(chromeNew))
+            .Select(t => StunMessage.TryParse(t.Data.Span, out var m, out _) ? m : null).Where(m => m?.Class == StunClass.Request).ToList();
+        // (a transaction already in flight retransmits its own bytes; new ones carry the new ufrag)
+        Assert.NotEmpty(later);
+        Assert.Equal("a2ufrag:b2ufrag", later[^1]!.Get<StunAttribute.Username>()!.Value);
     }
 }
