@@ -60,6 +60,13 @@ public sealed partial record IceAgent
     public Seq<TurnAllocation> Allocations { get; init; }
     public int NextId { get; init; }
     public int Generation { get; init; }
+    /// <summary>The peer's next generation, signaled before our own restart (see <see cref="IceRemoteRestart"/>).</summary>
+    public IceRemoteRestart? PendingRemote { get; init; }
+    /// <summary>Our local ufrag and key of the generation before the last restart (see <see cref="OnCheckRequest"/>).</summary>
+    public string? PreviousLocalUfrag { get; init; }
+    public Bytes? PreviousLocalKey { get; init; }
+    /// <summary>Peers whose new generation knows us by <see cref="PreviousLocalUfrag"/>: our checks to them carry it.</summary>
+    public Seq<IPEndPoint> KnowUsByPrevious { get; init; }
 
     public static IceAgent Create(IceAgentConfig config, Entropy entropy, TimeSpan at)
     {
@@ -89,10 +96,14 @@ public sealed partial record IceAgent
         switch (input)
         {
             case IceInput.AddLocalInterface i: r.At(i.At); AddLocalInterface(r, i.SocketAddress); break;
-            case IceInput.SetRemoteCredentials c:
-                r.S = r.S with { RemoteUfrag = c.Ufrag, RemotePwd = c.Pwd, RemoteKey = StunIntegrity.ShortTermKey(c.Pwd) };
+            case IceInput.SetRemoteCredentials c: SetRemoteCredentials(r, c.Ufrag, c.Pwd); break;
+            case IceInput.AddRemoteCandidate c when r.S.PendingRemote is { } p:
+                r.S = r.S with { PendingRemote = p with { Candidates = p.Candidates.Add(c.Candidate) } };
                 break;
             case IceInput.AddRemoteCandidate c: AddRemoteCandidate(r, c.Candidate); break;
+            case IceInput.RemoteEndOfCandidates when r.S.PendingRemote is { } p:
+                r.S = r.S with { PendingRemote = p with { EndOfCandidates = true } };
+                break;
             case IceInput.RemoteEndOfCandidates: r.S = r.S with { RemoteEndOfCandidates = true }; break;
             case IceInput.Received d: r.At(d.At); Received(r, d.Local, d.Remote, d.Data); break;
             case IceInput.Tick t: r.At(t.At); OnTick(r); break;
@@ -339,12 +350,13 @@ public sealed partial record IceAgent
 
     // ------------------------------------------------------------------ connectivity checks (RFC 8445 7.2)
 
-    private static byte[] BuildCheck(Run r, IceLocal local, bool useCandidate, Bytes remoteKey)
+    private static byte[] BuildCheck(Run r, IceLocal local, bool useCandidate, Bytes remoteKey, IPEndPoint to)
     {
         var prflxPriority = IceCandidate.ComputePriority(IceCandidateType.Prflx, local.LocalPreference, 1);
+        var localUfrag = r.S.PreviousLocalUfrag is { } previous && r.S.KnowUsByPrevious.Exists(e => e.Equals(to)) ? previous : r.S.LocalUfrag;
         var attrs = new List<StunAttribute>(5)
         {
-            new StunAttribute.Username(r.S.RemoteUfrag + ":" + r.S.LocalUfrag),
+            new StunAttribute.Username(r.S.RemoteUfrag + ":" + localUfrag),
             new StunAttribute.Priority(prflxPriority),
             r.S.Controlling ? new StunAttribute.IceControlling(r.S.TieBreaker) : new StunAttribute.IceControlled(r.S.TieBreaker),
         };
@@ -355,7 +367,7 @@ public sealed partial record IceAgent
     private static void SendCheck(Run r, CandidatePair pair, bool useCandidate)
     {
         if (r.S.RemoteKey is not { } key || r.S.Local(pair.LocalId) is not { } local) return;
-        var msg = BuildCheck(r, local, useCandidate, key);
+        var msg = BuildCheck(r, local, useCandidate, key, pair.RemoteEndPoint);
         SetPair(r, pair with { State = pair.State == CandidatePairState.Succeeded ? CandidatePairState.Succeeded : CandidatePairState.InProgress });
         StartTransaction(r, new IcePurpose.Check(pair.Id, useCandidate, r.S.Controlling, key), local, local.Socket, pair.RemoteEndPoint, msg);
         if (r.S.State == IceConnectionState.New) SetState(r, IceConnectionState.Checking);
@@ -468,12 +480,27 @@ public sealed partial record IceAgent
     {
         if (!local.Pairable) return;
         var user = req.Get<StunAttribute.Username>()?.Value;
-        if (user is null || !user.StartsWith(r.S.LocalUfrag + ":", StringComparison.Ordinal)) return;
-        if (!StunIntegrity.CheckMessageIntegrity(raw, r.S.LocalKey.Span)) return;
+        if (user is null) return;
+        var key = r.S.LocalKey;
+        if (!user.StartsWith(r.S.LocalUfrag + ":", StringComparison.Ordinal))
+        {
+            // The peer's new generation still knows us by our previous ufrag: it restarted first and paired its new
+            // candidates with our old ones before our answer reached it (Chromium does, and keeps that ufrag for our
+            // address afterwards, rejecting checks with our new one). Answer it with the previous key and check it
+            // with the ufrag it knows. Requests of the peer's old generation stay unanswered.
+            if (r.S.PreviousLocalUfrag is not { } previous || r.S.PreviousLocalKey is not { } previousKey || r.S.RemoteUfrag is null ||
+                user != previous + ":" + r.S.RemoteUfrag) return;
+            if (!StunIntegrity.CheckMessageIntegrity(raw, previousKey.Span)) return;
+            key = previousKey;
+            if (!r.S.KnowUsByPrevious.Exists(e => e.Equals(remote))) r.S = r.S with { KnowUsByPrevious = r.S.KnowUsByPrevious.Add(remote) };
+        }
+        else if (!StunIntegrity.CheckMessageIntegrity(raw, key.Span)) return;
+        else if (r.S.KnowUsByPrevious.Exists(e => e.Equals(remote)))
+            r.S = r.S with { KnowUsByPrevious = r.S.KnowUsByPrevious.Filter(e => !e.Equals(remote)).ToSeq().Strict() }; // it learned the new one
         if (req.Has<StunAttribute.Fingerprint>() && !StunIntegrity.CheckFingerprint(raw)) return;
         if (!req.UnknownComprehensionRequired.IsEmpty)
         {
-            SendError(r, local, remote, req, 420, "Unknown Attribute", new StunAttribute.UnknownAttributes(req.UnknownComprehensionRequired));
+            SendError(r, local, remote, req, 420, "Unknown Attribute", new StunAttribute.UnknownAttributes(req.UnknownComprehensionRequired), key);
             return;
         }
         // Role conflict (RFC 8445 7.3.1.1).
@@ -481,16 +508,16 @@ public sealed partial record IceAgent
         var theirControlled = req.Get<StunAttribute.IceControlled>();
         if (r.S.Controlling && theirControlling is not null)
         {
-            if (r.S.TieBreaker >= theirControlling.TieBreaker) { SendError(r, local, remote, req, 487, "Role Conflict"); return; }
+            if (r.S.TieBreaker >= theirControlling.TieBreaker) { SendError(r, local, remote, req, 487, "Role Conflict", null, key); return; }
             SetRole(r, false);
         }
         else if (!r.S.Controlling && theirControlled is not null)
         {
             if (r.S.TieBreaker >= theirControlled.TieBreaker) SetRole(r, true);
-            else { SendError(r, local, remote, req, 487, "Role Conflict"); return; }
+            else { SendError(r, local, remote, req, 487, "Role Conflict", null, key); return; }
         }
         var response = StunMessage.Create(StunClass.SuccessResponse, StunMethod.Binding, req.TransactionId,
-            new StunAttribute.XorMappedAddress(remote)).Encode(r.S.LocalKey.Span, fingerprint: true);
+            new StunAttribute.XorMappedAddress(remote)).Encode(key.Span, fingerprint: true);
         SendVia(r, local, remote, response);
 
         // The remote candidate: known, or peer-reflexive with the PRIORITY of the request (RFC 8445 7.3.1.3).
@@ -541,11 +568,11 @@ public sealed partial record IceAgent
         }
     }
 
-    private static void SendError(Run r, IceLocal local, IPEndPoint remote, StunMessage req, int code, string reason, params StunAttribute[] extra)
+    private static void SendError(Run r, IceLocal local, IPEndPoint remote, StunMessage req, int code, string reason, StunAttribute? extra, Bytes key)
     {
         var m = StunMessage.Create(StunClass.ErrorResponse, StunMethod.Binding, req.TransactionId, new StunAttribute.ErrorCode(code, reason));
-        foreach (var a in extra) m = m.With(a);
-        SendVia(r, local, remote, m.Encode(r.S.LocalKey.Span, fingerprint: true));
+        if (extra is not null) m = m.With(extra);
+        SendVia(r, local, remote, m.Encode(key.Span, fingerprint: true));
     }
 
     private static bool IsSelected(IceAgent s, IceLocal local, IPEndPoint remote) =>
@@ -719,7 +746,7 @@ public sealed partial record IceAgent
         var s = r.S;
         if (s.Selected is not { } sel || s.Config.Lite || s.RemoteKey is not { } key || s.Now < s.NextConsentAt) return;
         if (s.State is IceConnectionState.Failed) return;
-        var msg = BuildCheck(r, sel.Local, false, key);
+        var msg = BuildCheck(r, sel.Local, false, key, sel.RemoteEndPoint);
         StartTransaction(r, new IcePurpose.Consent(key), sel.Local, sel.Local.Socket, sel.RemoteEndPoint, msg);
         var (jitter, e) = r.S.Entropy.NextUInt32();
         r.S = r.S with
@@ -818,12 +845,31 @@ public sealed partial record IceAgent
 
     // ------------------------------------------------------------------ restart and close
 
+    /// <summary>
+    /// The peer's credentials. New ones while this generation has the peer's credentials already mean the peer restarted
+    /// ICE (its offer), and our answer restarts too (RFC 8839 4.4.1.1.2): they, and the candidates signaled with them,
+    /// wait for our <see cref="IceInput.Restart"/>. Until then checks and consent keep this generation's credentials: a
+    /// check carrying the peer's new ufrag with our old one teaches the peer's new generation our old ufrag (Chromium then
+    /// keeps that ufrag for our address and rejects the new generation's checks with an unsigned 401).
+    /// </summary>
+    private static void SetRemoteCredentials(Run r, string ufrag, string pwd)
+    {
+        if (r.S.RemoteUfrag is { } current && (current != ufrag || r.S.RemotePwd != pwd))
+        {
+            var kept = r.S.PendingRemote is { } p && p.Ufrag == ufrag && p.Pwd == pwd ? p : new IceRemoteRestart(ufrag, pwd, Seq<IceCandidate>.Empty, false);
+            r.S = r.S with { PendingRemote = kept };
+            return;
+        }
+        r.S = r.S with { RemoteUfrag = ufrag, RemotePwd = pwd, RemoteKey = StunIntegrity.ShortTermKey(pwd), PendingRemote = null };
+    }
+
     private static void Restart(Run r, string ufrag, string pwd)
     {
         // RFC 8445 9: new credentials, a new checklist; the selected pair keeps carrying data until a new one is nominated.
         r.S = r.S with
         {
             LocalUfrag = ufrag, LocalPwd = pwd, LocalKey = StunIntegrity.ShortTermKey(pwd),
+            PreviousLocalUfrag = r.S.LocalUfrag, PreviousLocalKey = r.S.LocalKey, KnowUsByPrevious = Seq<IPEndPoint>.Empty,
             RemoteUfrag = null, RemotePwd = null, RemoteKey = null,
             Remotes = Seq<IceCandidate>.Empty, Pairs = Seq<CandidatePair>.Empty, Triggered = Seq<int>.Empty,
             Transactions = r.S.Transactions.Filter(t => t.Purpose is not IcePurpose.Check),
@@ -837,6 +883,14 @@ public sealed partial record IceAgent
         SetGathering(r, IceGatheringState.Gathering);
         foreach (var l in r.S.Locals.Filter(l => l.Pairable || l.Candidate.Type == IceCandidateType.Srflx))
             r.Emit(new IceOutput.LocalCandidate(l.Candidate));
+        // The peer restarted first (its offer): its new generation starts now, with ours.
+        if (r.S.PendingRemote is { } pending)
+        {
+            r.S = r.S with { PendingRemote = null };
+            SetRemoteCredentials(r, pending.Ufrag, pending.Pwd);
+            foreach (var c in pending.Candidates) AddRemoteCandidate(r, c);
+            if (pending.EndOfCandidates) r.S = r.S with { RemoteEndOfCandidates = true };
+        }
     }
 
     private static void Close(Run r)

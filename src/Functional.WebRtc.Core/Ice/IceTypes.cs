@@ -102,6 +102,12 @@ public sealed record IceLocal(int Id, IceCandidate Candidate, IPEndPoint Socket,
 public sealed record CandidatePair(int Id, int LocalId, IceCandidate Remote, IPEndPoint RemoteEndPoint, ulong Priority,
     CandidatePairState State, string Foundation, bool Valid = false, bool Nominated = false, bool NominateOnSuccess = false);
 
+/// <summary>
+/// The peer's ICE restart signaled before ours (an offer with new credentials, RFC 8445 9): its credentials and the
+/// candidates (and end-of-candidates) that came with them, applied when our agent restarts.
+/// </summary>
+public sealed record IceRemoteRestart(string Ufrag, string Pwd, Seq<IceCandidate> Candidates, bool EndOfCandidates);
+
 public sealed record SelectedPair(IceLocal Local, IceCandidate Remote, IPEndPoint RemoteEndPoint);
 
 /// <summary>Why a STUN transaction was sent.</summary>
