@@ -40,18 +40,12 @@ public sealed class BroadcastCounters
 /// </summary>
 public static class BroadcastExample
 {
-    /// <summary>VP8 only, with its RTX: whatever the publisher sends, every subscriber negotiated too.</summary>
-    private static readonly MediaEngine Vp8Only = MediaEngine.Default with
-    {
-        Codecs = MediaEngine.Default.Codecs.Filter(c => c.Name is "VP8" || c.IsRtx && c.Apt.Exists(a => a == 96)),
-    };
-
     public static async Task RunAsync(BroadcastOptions options, CancellationToken cancel, BroadcastCounters? counters = null)
     {
         var log = TextWriter.Synchronized(options.Log);
         var hub = new Broadcaster(log, counters ?? new BroadcastCounters(), cancel);
         await HttpPage.ServeOffersAsync(options.Port, options.Listening, log, Page,
-            create: () => new PeerConnection(null, new SettingEngine { MediaEngine = Vp8Only }),
+            create: () => new PeerConnection(null, new SettingEngine { MediaEngine = ExampleMedia.Vp8Only }),
             prepare: hub.Join, cancel);
     }
 

@@ -33,18 +33,12 @@ public sealed class ReflectCounters
 /// </summary>
 public static class ReflectExample
 {
-    /// <summary>VP8 only (as Pion's reflect registers), with its RTX: what comes in can go out as it is.</summary>
-    private static readonly MediaEngine Vp8Only = MediaEngine.Default with
-    {
-        Codecs = MediaEngine.Default.Codecs.Filter(c => c.Name is "VP8" || c.IsRtx && c.Apt.Exists(a => a == 96)),
-    };
-
     public static async Task RunAsync(ReflectOptions options, CancellationToken cancel, ReflectCounters? counters = null)
     {
         counters ??= new ReflectCounters();
         var log = TextWriter.Synchronized(options.Log);
         await HttpPage.ServeOffersAsync(options.Port, options.Listening, log, Page,
-            create: () => new PeerConnection(null, new SettingEngine { MediaEngine = Vp8Only }),
+            create: () => new PeerConnection(null, new SettingEngine { MediaEngine = ExampleMedia.Vp8Only }),
             prepare: pc =>
             {
                 var output = new TrackLocalStaticRtp(RtpCodecCapability.Vp8, "video", "reflect");
