@@ -606,10 +606,23 @@ public sealed partial class PeerConnection
         };
         if (next == _armedFor) return; // already armed for it (most datagrams leave the next deadline where it was)
         _armedFor = next;
-        if (next is null) { _timer.Change(Timeout.Infinite, Timeout.Infinite); return; }
-        var delay = next.Value - Now;
+        var delay = next is { } at ? at - Now : Timeout.InfiniteTimeSpan;
+        if (next is not null && delay >= CoalesceFrom)
+        {
+            // Idle deadlines wait on the process-wide grid timer: one timer fire wakes every connection due in a slot.
+            if (_timerArmed) { _timer.Change(Timeout.Infinite, Timeout.Infinite); _timerArmed = false; }
+            GridTimer.Schedule(_gridWake ??= () => Post(TickWork.Instance), GridSlot(delay, Stopwatch.GetTimestamp()), ref _gridSlot);
+            return;
+        }
+        if (_gridWake is not null) GridTimer.Cancel(_gridWake, ref _gridSlot);
+        if (next is null) { if (_timerArmed) _timer.Change(Timeout.Infinite, Timeout.Infinite); _timerArmed = false; return; }
         _timer.Change(TimerDelay(delay), Timeout.Infinite);
+        _timerArmed = true;
     }
+
+    private bool _timerArmed;
+    private Action? _gridWake;
+    private long _gridSlot;
 
     /// <summary>
     /// The timer's due time in whole milliseconds, never early: the timer queue counts on a coarse clock (on Linux it
@@ -642,10 +655,15 @@ public sealed partial class PeerConnection
     private static TimeSpan Coalesced(TimeSpan delay)
     {
         var now = Stopwatch.GetTimestamp();
-        var due = now + (long)(delay.TotalSeconds * Stopwatch.Frequency);
+        return TimeSpan.FromSeconds((GridSlot(delay, now) - now) / (double)Stopwatch.Frequency);
+    }
+
+    /// <summary>The grid slot (a Stopwatch timestamp) a deadline <paramref name="delay"/> after <paramref name="now"/> waits for: never before it.</summary>
+    internal static long GridSlot(TimeSpan delay, long now)
+    {
+        var due = now + (long)Math.Ceiling(delay.TotalSeconds * Stopwatch.Frequency);
         var grid = delay >= CoarseFrom ? CoarseGrid : CoalesceGrid;
-        var aligned = (due + grid - 1) / grid * grid;
-        return TimeSpan.FromSeconds((aligned - now) / (double)Stopwatch.Frequency);
+        return (due + grid - 1) / grid * grid;
     }
 
     private void CloseChannels()
@@ -670,6 +688,7 @@ public sealed partial class PeerConnection
         if (_ice is not null) _ice = IceAgent.Handle(_ice, new IceInput.Close()).State;
         _timer?.Dispose();
         _timer = null;
+        if (_gridWake is not null) GridTimer.Cancel(_gridWake, ref _gridSlot);
         foreach (var socket in _sockets) socket.Dispose();
         _sockets.Clear();
         _socketByAddress.Clear();

@@ -38,10 +38,17 @@ public class IdleWakeupTests
             Assert.True(perSecond <= MaxWakeupsPerSecondPerConnection,
                 $"{perSecond:F2} loop wake-ups per second per idle connection (each: {string.Join(", ", work)} in {seconds:F1} s)");
             Assert.All(pairs, p => Assert.Equal(PeerConnectionState.Connected, p.Offerer.ConnectionState));
+            foreach (var pair in pairs) await pair.DisposeAsync();
+            // Closed connections leave nothing on the process-wide grid timer (it would keep them alive).
+            Assert.All(connections, c => Assert.Equal(0L, GridSlotOf(c)));
         }
         finally
         {
             foreach (var pair in pairs) await pair.DisposeAsync();
         }
     }
+
+    private static long GridSlotOf(PeerConnection pc) =>
+        (long)typeof(PeerConnection).GetField("_gridSlot", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!
+            .GetValue(pc)!;
 }
